@@ -1,0 +1,84 @@
+// The `ein` command. Every user error prints as FILE:LINE:COL with a caret and exits 1; anything else
+// is an internal error (exit 2), shown without a stack trace unless EIN_DEBUG is set.
+import { Command, CommanderError, Option } from 'commander';
+import { EinError } from '../frontend/diagnostics.js';
+import { checkCommand } from './commands/check.js';
+import { demoCommand } from './commands/demo.js';
+import { fmtCommand } from './commands/fmt.js';
+import { runCommand, type RunOptions } from './commands/run.js';
+import { processIO, type CliIO } from './io.js';
+import { collectPair, parseBytes, parseInteger } from './options.js';
+import { runners } from './targets.js';
+
+export const VERSION = '0.1.0';
+
+function buildProgram(io: CliIO, setCode: (code: number | Promise<number>) => void): Command {
+  const program = new Command('ein')
+    .description('Ein: a compiler for memory-aware kernels written as cascades of Einsums')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+
+  program
+    .command('check')
+    .description('parse and check Ein files; report every error with its line and column')
+    .argument('<files...>', '.ein files')
+    .action((files: string[]) => setCode(checkCommand(files, io)));
+
+  program
+    .command('fmt')
+    .description('print Ein files in canonical form (comments kept)')
+    .argument('<files...>', '.ein files')
+    .option('-w, --write', 'rewrite the files in place')
+    .option('--check', 'exit 1 if any file is not formatted')
+    .action((files: string[], opts: { write?: boolean; check?: boolean }) =>
+      setCode(fmtCommand(files, opts, io)),
+    );
+
+  program
+    .command('run')
+    .description('run a kernel on inputs from .npy files or random ones; write or print its outputs')
+    .argument('<file>', '.ein file')
+    .option('-k, --kernel <name>', 'kernel to run (default: the last one in the file)')
+    .addOption(
+      new Option('-t, --target <target>', 'where to run').choices(Object.keys(runners)).default('interp'),
+    )
+    .option('--in <NAME=PATH.npy>', 'an input tensor (repeatable)', collectPair)
+    .option('--rank <NAME=INT>', 'the value of a symbolic rank (repeatable)', collectPair)
+    .option('--random-inputs', 'fill the inputs not given with reproducible random values')
+    .option('--seed <n>', 'seed for --random-inputs', parseInteger, 0)
+    .option('--out <NAME=PATH.npy>', 'write an output tensor (repeatable)', collectPair)
+    .option('--print', 'print the outputs (the default when no --out is given)')
+    .option('--threads <n>', 'worker threads for targets that use them', parseInteger)
+    .option('--max-tensor-bytes <bytes>', 'largest tensor allowed (default 1GiB)', parseBytes)
+    .action((file: string, opts: RunOptions) => setCode(runCommand(file, opts, io)));
+
+  program
+    .command('demo')
+    .description('the quick-start demo: check, compile and run examples/attention.ein, and report')
+    .action(() => setCode(demoCommand(io)));
+
+  return program;
+}
+
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  let result: number | Promise<number> = 0;
+  try {
+    const program = buildProgram(io, (c) => (result = c));
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return await result;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    if (e instanceof EinError) {
+      io.err(e.format());
+      return 1;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    io.err(
+      `ein: internal error: ${message}\nThis is a bug in Ein; please report it with the input that caused it.`,
+    );
+    if (process.env['EIN_DEBUG'] && e instanceof Error) io.err(e.stack ?? '');
+    return 2;
+  }
+}
