@@ -1,5 +1,6 @@
 // Parsers for repeated NAME=VALUE options and byte sizes, shared by the commands.
 import { InvalidArgumentError } from 'commander';
+import { EinError } from '../frontend/diagnostics.js';
 
 export function collectPair(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');
@@ -13,7 +14,8 @@ export function parseRankValues(pairs: Record<string, string> = {}): Record<stri
   for (const [name, text] of Object.entries(pairs)) {
     const v = Number(text);
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(v) || v < 1)
-      throw new InvalidArgumentError(`--rank ${name}=${text}: a rank is a positive whole number`);
+      // Thrown from inside the command's action, where commander no longer prints its own errors.
+      throw new EinError({ message: `--rank ${name}=${text}: a rank is a positive whole number` });
     out[name] = v;
   }
   return out;

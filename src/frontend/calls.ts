@@ -11,14 +11,14 @@ import type { KernelScope } from './scope.js';
 export function bindCallRanks(
   step: CallStep,
   callee: KernelIR,
-  scope: KernelScope,
+  shapeOf: (tensor: string) => readonly Expr[],
   globals: ReadonlySet<string>,
 ): Map<string, Expr> {
   const bindings = new Map<string, Expr>();
   const symbolic = new Set(callee.ranks.filter((r) => r.value === undefined).map((r) => r.name));
   const pending: [Expr, Expr, string][] = [];
   callee.params.forEach((param, i) => {
-    const argShape = scope.tensors.get(step.args[i]!)!.shape!;
+    const argShape = shapeOf(step.args[i]!);
     callee.tensors[param]!.shape.forEach((dim, axis) => {
       const actual = argShape[axis]!;
       const where = `${step.args[i]} axis ${axis} for ${callee.name}'s ${param}`;
@@ -50,7 +50,7 @@ export function inferCall(
   scope: KernelScope,
   globals: ReadonlySet<string>,
 ): void {
-  const bindings = bindCallRanks(step, callee, scope, globals);
+  const bindings = bindCallRanks(step, callee, (t) => scope.tensors.get(t)!.shape!, globals);
   callee.outputs.forEach((o, i) => {
     const shape = callee.tensors[o]!.shape.map((dim) => {
       const unbound = [...ranksIn(dim)].filter((r) => !globals.has(r) && !bindings.has(r));

@@ -63,7 +63,10 @@ function checkKernel(
   const scope = new KernelScope(d.name, kernels);
   for (const [n, r] of globals) scope.ranks.set(n, r);
   const local: RankInfo[] = [];
+  // A rank the body defines (`rank T = 2`) may size the signature too; it is declared with the body.
+  const bodyRanks = new Set(d.body.flatMap((i) => (i.kind === 'rank' ? [i.name] : [])));
   const addSymbolic = (name: string, span?: Span) => {
+    if (bodyRanks.has(name)) return;
     const r = { name, span };
     scope.ranks.set(name, r);
     local.push(r);
@@ -242,7 +245,9 @@ function declareBinding(
     fail(
       `the right side of '${b.names.join(', ')} = ...' must be a kernel call`,
       call.span,
-      'a statement with subscripts defines a tensor: T[i] = ...',
+      b.names.length === 1
+        ? `a tensor is defined with subscripts: ${b.names[0]}[i, ...] = ..., or ${b.names[0]}[] = ... for a scalar`
+        : 'a statement with subscripts defines a tensor: T[i] = ...',
     );
   const callee = scope.kernels.get(call.fn)!;
   b.names.forEach((name, i) => {

@@ -48,10 +48,11 @@ export function fail(message: string, span?: Span, hint?: string): never {
   throw new EinError({ message, span, hint });
 }
 
-export function formatDiagnostic(d: Diagnostic, file = '<input>', source?: string): string {
+export function formatDiagnostic(d: Diagnostic, file?: string, source?: string): string {
   const lines: string[] = [];
-  const where = d.span ? `${file}:${d.span.line}:${d.span.col}` : file;
-  lines.push(`${where}: error: ${d.message}`);
+  // An error with no place and no file (a missing input, a bad option) is just `error: ...`.
+  const where = d.span ? `${file ?? '<input>'}:${d.span.line}:${d.span.col}: ` : file ? `${file}: ` : '';
+  lines.push(`${where}error: ${d.message}`);
   const text = d.span && source !== undefined ? source.split(/\r?\n/)[d.span.line - 1] : undefined;
   if (d.span && text !== undefined) {
     const gutter = String(d.span.line);

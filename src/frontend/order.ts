@@ -14,7 +14,7 @@ interface Node<T> {
 }
 
 /** Kahn's algorithm, picking the earliest ready node; on a cycle, name it and point at one member. */
-function topoSort<T>(nodes: readonly Node<T>[], what: string): T[] {
+function topoSort<T>(nodes: readonly Node<T>[], what: string, hint: string): T[] {
   const indegree = nodes.map((n) => n.deps.length);
   const users = nodes.map(() => [] as number[]);
   nodes.forEach((n, i) => n.deps.forEach((d) => users[d]!.push(i)));
@@ -29,11 +29,7 @@ function topoSort<T>(nodes: readonly Node<T>[], what: string): T[] {
   if (done.length < nodes.length) {
     const cycle = findCycle(nodes, new Set(done));
     const names = cycle.map((i) => nodes[i]!.name);
-    fail(
-      `cyclic ${what}: ${[...names, names[0]].join(' → ')}`,
-      nodes[cycle[0]!]!.span,
-      'a cascade defines each tensor from ones defined without it',
-    );
+    fail(`cyclic ${what}: ${[...names, names[0]].join(' → ')}`, nodes[cycle[0]!]!.span, hint);
   }
   return done.map((i) => nodes[i]!.item);
 }
@@ -67,7 +63,7 @@ export function orderKernels(decls: readonly KernelDecl[]): KernelDecl[] {
     const deps = [...called].map((c) => index.get(c)).filter((i): i is number => i !== undefined);
     return { item: d, name: d.name, span: d.nameSpan, deps };
   });
-  return topoSort(nodes, 'kernel calls');
+  return topoSort(nodes, 'kernel calls', 'kernels cannot be recursive, directly or through other kernels');
 }
 
 type Pending = { kind: 'einsum'; p: PendingEinsum } | { kind: 'call'; c: CallStep };
@@ -90,5 +86,5 @@ export function orderSteps<T extends Pending>(steps: readonly T[]): T[] {
     const name = s.kind === 'call' ? s.c.outputs.join(', ') : s.p.tensor;
     return { item: s, name, span: s.kind === 'call' ? s.c.span : s.p.lhsSpan, deps };
   });
-  return topoSort(nodes, 'definition');
+  return topoSort(nodes, 'definition', 'a cascade defines each tensor from ones defined without it');
 }

@@ -23,6 +23,7 @@ import { EinError, fail } from './diagnostics.js';
 import * as T from './lexer.js';
 
 const REDUCTION_NAMES = new Set(['sum', 'max', 'min', 'prod']);
+const SCHEDULE_WORDS = new Set(['tile', 'chunk', 'fuse', 'scratchpad']);
 const COMPARISONS: Record<string, BinaryOp> = {
   '<': '<',
   '<=': '<=',
@@ -243,6 +244,15 @@ class EinParser extends EmbeddedActionsParser {
   private scheduleItem = this.RULE('scheduleItem', (): ScheduleItem => {
     const word = this.CONSUME(T.Identifier);
     let item: ScheduleItem | undefined;
+    // Checked before the alternatives: with every gate closed the parser could only say "unexpected".
+    this.ACTION(() => {
+      if (!SCHEDULE_WORDS.has(word.image))
+        fail(
+          `unknown schedule directive '${word.image}'`,
+          tokenSpan(word),
+          'use tile, fuse, chunk or scratchpad',
+        );
+    });
     this.OR([
       {
         GATE: () => word.image === 'tile',
@@ -450,6 +460,16 @@ class EinParser extends EmbeddedActionsParser {
       this.OPTION4({
         GATE: () => this.startsReductionBody(name.image),
         DEF: () => {
+          const next = this.LA(1);
+          this.ACTION(() => {
+            // Reductions are lowercase words: `A[i] 2` is a missing operator, not an unknown reduction.
+            if (!REDUCTION_NAMES.has(name.image) && /[A-Z]/.test(name.image))
+              fail(
+                `expected an operator after ${name.image}[...] but found '${next.image}'`,
+                tokenSpan(next),
+                'write A[i] * B[i]; a reduction is sum[k], max[k], min[k] or prod[k] before its body',
+              );
+          });
           const body = this.SUBRULE4(this.expr);
           result = this.ACTION(() => this.reduction(name, subs, body));
         },
@@ -459,12 +479,16 @@ class EinParser extends EmbeddedActionsParser {
   });
 
   private reduction(name: IToken, subs: Expr[], body: Expr): Expr {
+    if (!REDUCTION_NAMES.has(name.image))
+      fail(
+        `unknown reduction '${name.image}'`,
+        tokenSpan(name),
+        `the reductions are sum, max, min and prod; if ${name.image} is a tensor, an operator is missing after ${name.image}[...]`,
+      );
     const indices = subs.map((s) => {
       if (s.k !== 'index') fail(`a reduction lists index names, like sum[k] or max[j, k]`, s.span);
       return s.name;
     });
-    if (!REDUCTION_NAMES.has(name.image))
-      fail(`unknown reduction '${name.image}'`, tokenSpan(name), 'the reductions are sum, max, min and prod');
     if (indices.length === 0) fail(`a reduction needs at least one index`, tokenSpan(name));
     return { k: 'reduce', op: name.image as 'sum', indices, body, span: join(tokenSpan(name), spanOf(body)) };
   }
@@ -492,6 +516,12 @@ class EinParser extends EmbeddedActionsParser {
   private endOfLine(): void {
     const next = this.LA(1);
     if (next.tokenType === EOF || next.tokenType === T.Semicolon || next.tokenType === T.RBrace) return;
+    if (next.startLine === this.last().endLine && COMPARISONS[next.image] !== undefined)
+      fail(
+        `comparisons do not chain: '${next.image}' follows another comparison`,
+        tokenSpan(next),
+        'a comparison is 1 or 0: write (a < b) * (b < c) for both, or parenthesise one side',
+      );
     if (next.startLine === this.last().endLine)
       fail(
         `unexpected '${next.image}' after the end of the statement`,
@@ -521,9 +551,11 @@ export function parse(source: string, file = '<input>'): ProgramAst {
     parser.input = tokens;
     const items = parser.program();
     const error = parser.errors[0];
-    if (error) throw syntaxError(error.token, error.message, tokens);
-    if (parser.peek().tokenType !== EOF) {
-      const t = parser.peek();
+    // Leftover input after the last declaration is reported below, with the hint about declarations.
+    if (error && error.name !== 'NotAllInputParsedException')
+      throw syntaxError(error.token, error.message, tokens, error.context?.ruleStack);
+    if (error || parser.peek().tokenType !== EOF) {
+      const t = error?.token ?? parser.peek();
       fail(
         `unexpected '${t.image}'`,
         tokenSpan(t),
@@ -540,13 +572,25 @@ export function parse(source: string, file = '<input>'): ProgramAst {
   }
 }
 
-function syntaxError(token: IToken, message: string, tokens: IToken[]): EinError {
+function syntaxError(
+  token: IToken,
+  message: string,
+  tokens: IToken[],
+  ruleStack: readonly string[] = [],
+): EinError {
   const atEnd = token.tokenType === EOF;
   const lastToken = tokens[tokens.length - 1];
   const span = atEnd && lastToken ? tokenSpan(lastToken) : tokenSpan(token);
   const found = atEnd ? 'the end of the file' : `'${token.image}'`;
   const expected = /Expecting:?\s*(?:token of type\s*)?-->\s*(\w+)\s*<--/.exec(message)?.[1];
-  const text = expected ? `expected ${describeToken(expected)} but found ${found}` : `unexpected ${found}`;
+  // No alternative of `unary`/`primary` fits: an operand is missing (`A[i] +` at the end of a line, `()`).
+  const innermost = ruleStack[ruleStack.length - 1];
+  const wantedOperand = !expected && (innermost === 'unary' || innermost === 'primary');
+  const text = expected
+    ? `expected ${describeToken(expected)} but found ${found}`
+    : wantedOperand
+      ? `expected an expression but found ${found}`
+      : `unexpected ${found}`;
   return new EinError({ message: text, span, hint: hintFor(expected, token) });
 }
 

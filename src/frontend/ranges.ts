@@ -129,18 +129,56 @@ function rangeFor(
   );
 }
 
-/** Inner reductions: their indices must be new and must occur in what they reduce. */
+/**
+ * Inner reductions: their indices must be new and must occur in what they reduce. An index has one
+ * range (and one loop) per statement, so a nested reduction cannot reuse an index that is on the left
+ * side, summed by the einsum rule, or reduced by an enclosing reduction; sibling reductions may share one.
+ */
 function checkReductions(body: Expr, lhs: readonly string[]): void {
-  walkExpr(body, (e) => {
-    if (e.k !== 'reduce') return;
+  const go = (e: Expr, outer: ReadonlySet<string>): void => {
+    if (e.k !== 'reduce') {
+      walkChildren(e, (c) => go(c, outer));
+      return;
+    }
     const inner = freeIndices(e.body);
     for (const i of e.indices) {
       if (lhs.includes(i)) fail(`${i} is on the left side, so it cannot be reduced by ${e.op}[${i}]`, e.span);
+      if (outer.has(i))
+        fail(
+          `${i} is already reduced outside ${e.op}[${i}]`,
+          e.span,
+          `a nested reduction needs an index of its own: ${e.op}[${i}2] ...`,
+        );
       if (!inner.includes(i)) fail(`${e.op}[${i}] but ${i} does not appear in what it reduces`, e.span);
     }
     if (new Set(e.indices).size !== e.indices.length)
       fail(`an index is listed twice in ${e.op}[...]`, e.span);
-  });
+    go(e.body, new Set([...outer, ...e.indices]));
+  };
+  // The indices the einsum rule sums: free in the whole right side and absent from the left.
+  go(body, new Set(freeIndices(body).filter((i) => !lhs.includes(i))));
+}
+
+/** Visit the direct sub-expressions of `e`. */
+function walkChildren(e: Expr, visit: (c: Expr) => void): void {
+  switch (e.k) {
+    case 'access':
+      return e.subs.forEach(visit);
+    case 'neg':
+      return visit(e.a);
+    case 'binary':
+      visit(e.a);
+      return visit(e.b);
+    case 'call':
+      return e.args.forEach(visit);
+    case 'kcall':
+      e.args.forEach(visit);
+      return e.subs.forEach(visit);
+    case 'reduce':
+      return visit(e.body);
+    default:
+      return;
+  }
 }
 
 const plusOne = (e: Expr): Expr =>

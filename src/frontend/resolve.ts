@@ -115,7 +115,7 @@ function resolveAccess(
   }
   if (subs.length !== slot.arity)
     fail(
-      `${tensor} has ${slot.arity} ${slot.arity === 1 ? 'axis' : 'axes'} but ${subs.length} subscript${subs.length === 1 ? ' was' : 's were'} given`,
+      `${tensor} has ${axes(slot.arity)} but ${subs.length} subscript${subs.length === 1 ? ' was' : 's were'} given`,
       span,
       slot.arity === 0
         ? `write ${tensor} without brackets`
@@ -123,6 +123,8 @@ function resolveAccess(
     );
   return { k: 'access', tensor, subs: subs.map((s) => resolveSubscript(s, scope)), span };
 }
+
+const axes = (n: number) => `${n} ${n === 1 ? 'axis' : 'axes'}`;
 
 const defaultSubscripts = (n: number) =>
   Array.from({ length: n }, (_, i) => 'ijklmn'[i] ?? `i${i}`).join(', ');
@@ -204,7 +206,7 @@ export function hoistCall(
         );
       if (slot.arity !== param.shape.length)
         fail(
-          `argument ${a.name} has ${slot.arity} axes but ${kernel} expects ${param.shape.length} for ${param.name}`,
+          `argument ${a.name} has ${axes(slot.arity)} but ${kernel} expects ${param.shape.length} for ${param.name}`,
           a.span,
         );
       return a.name;
@@ -224,7 +226,7 @@ export function hoistCall(
     );
   if (names && names.length !== callee.outputs.length)
     fail(
-      `kernel ${kernel} returns ${callee.outputs.length} tensor${callee.outputs.length === 1 ? '' : 's'}, but ${names.length} names were given`,
+      `kernel ${kernel} returns ${callee.outputs.length} tensor${callee.outputs.length === 1 ? '' : 's'}, but ${names.length} name${names.length === 1 ? ' was' : 's were'} given`,
       span,
     );
   const outputs = names ? [...names] : callee.outputs.map(() => scope.fresh(kernel));

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { EinError } from '../../frontend/diagnostics.js';
-import { checkFile } from '../../frontend/index.js';
+import { checkSource, readSource } from '../../frontend/index.js';
+import type { CascadeProgram } from '../../ir/cascade.js';
 import { bindKernel } from '../../ir/bind.js';
 import { DEFAULT_LIMITS } from '../../ir/limits.js';
 import { randomInputs } from '../../ir/random-inputs.js';
@@ -36,7 +37,23 @@ function readNpy(name: string, path: string): Tensor {
 
 /** `ein run FILE`: bind ranks from --rank and the inputs' shapes, run, then write or print the outputs. */
 export async function runCommand(file: string, opts: RunOptions, io: CliIO): Promise<number> {
-  const program = checkFile(file);
+  const source = readSource(file);
+  const program = checkSource(source, file);
+  try {
+    return await runChecked(file, program, opts, io);
+  } catch (e) {
+    // Binding and running report spans in the kernel's source (a size, a subscript, a parameter).
+    if (e instanceof EinError && e.diagnostics[0]?.span) throw e.withSource(file, source);
+    throw e;
+  }
+}
+
+async function runChecked(
+  file: string,
+  program: CascadeProgram,
+  opts: RunOptions,
+  io: CliIO,
+): Promise<number> {
   const kernel = opts.kernel ?? program.kernels[program.kernels.length - 1]?.name;
   if (!kernel) throw new EinError({ message: `${file} defines no kernel` });
   const runner = runners[opts.target];
