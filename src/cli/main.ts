@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EinError } from '../frontend/diagnostics.js';
 import { checkCommand } from './commands/check.js';
+import { compileCommand, type CompileCommandOptions } from './commands/compile.js';
 import { demoCommand } from './commands/demo.js';
 import { fmtCommand } from './commands/fmt.js';
 import { runCommand, type RunOptions } from './commands/run.js';
@@ -53,6 +54,29 @@ function buildProgram(io: CliIO, setCode: (code: number | Promise<number>) => vo
     .option('--threads <n>', 'worker threads for targets that use them', parseInteger)
     .option('--max-tensor-bytes <bytes>', 'largest tensor allowed (default 1GiB)', parseBytes)
     .action((file: string, opts: RunOptions) => setCode(runCommand(file, opts, io)));
+
+  program
+    .command('compile')
+    .description(
+      'compile a kernel: fusion, tiling, memory plan; write the Loop IR and target source, report bytes moved',
+    )
+    .argument('<file>', '.ein file')
+    .option('-k, --kernel <name>', 'kernel to compile (default: the last one in the file)')
+    .addOption(
+      new Option('-t, --target <target>', 'target').choices(['wasm', 'wgsl', 'cuda', 'all']).default('wasm'),
+    )
+    .option('-o, --out <dir>', 'write the generated files here')
+    .option('--rank <NAME=INT>', 'the value of a symbolic rank (repeatable)', collectPair)
+    .option('--scratchpad <bytes>', "on-chip bytes per workgroup (default: the target's)", parseBytes)
+    .option('--threads <n>', 'worker threads the memory plan provides for (WASM)', parseInteger)
+    .option('--report <path.json>', 'write the compile report as JSON')
+    .option('--explain', 'print every kernel, its traffic against the lower bound, and every decision')
+    .option('--dump-after <pass>', 'print the state after one pass')
+    .option('--dump-all', 'print the state after every pass')
+    .addOption(new Option('--emit <what>', 'what to write with -o').choices(['loops', 'all']).default('all'))
+    .option('--no-online', 'do not rewrite multi-pass softmax chains into the 1-pass form')
+    .option('--max-tensor-bytes <bytes>', 'largest tensor allowed (default 1GiB)', parseBytes)
+    .action((file: string, opts: CompileCommandOptions) => setCode(compileCommand(file, opts, io)));
 
   program
     .command('demo')

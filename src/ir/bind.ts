@@ -19,6 +19,8 @@ export interface BindOptions {
   readonly ranks?: Readonly<Record<string, number>>;
   readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
   readonly limits?: Limits;
+  /** False when a compiler will plan intermediates (their size limit is checked on the buffers it keeps). */
+  readonly intermediatesMaterialized?: boolean;
 }
 
 export function bindKernel(program: CascadeProgram, kernelName: string, opts: BindOptions = {}): BoundKernel {
@@ -44,7 +46,7 @@ export function bindKernel(program: CascadeProgram, kernelName: string, opts: Bi
     const info = kernel.tensors[param]!;
     if (actual.length !== info.shape.length)
       fail(
-        `input ${param} has ${actual.length} axes but ${kernel.name} declares ${info.shape.length}`,
+        `input ${param} has ${actual.length} ${actual.length === 1 ? 'axis' : 'axes'} but ${kernel.name} declares ${info.shape.length}`,
         info.span,
       );
     info.shape.forEach((dim, axis) => {
@@ -81,7 +83,9 @@ export function bindKernel(program: CascadeProgram, kernelName: string, opts: Bi
         );
     });
     const bytes = shape.reduce((a, b) => a * b, 1) * 4;
-    if (bytes > limits.maxTensorBytes)
+    // The compiler checks intermediates after planning, when it knows which ones are materialized.
+    const materialized = info.kind !== 'intermediate' || opts.intermediatesMaterialized !== false;
+    if (materialized && bytes > limits.maxTensorBytes)
       fail(
         `${info.name} needs ${formatBytes(bytes)} (shape [${shape.join(', ')}]), beyond the limit of ${formatBytes(limits.maxTensorBytes)} per tensor`,
         info.span,

@@ -5,7 +5,8 @@ import { EinError } from '../frontend/diagnostics.js';
 import { bindKernel } from '../ir/bind.js';
 import type { CascadeProgram, Einsum } from '../ir/cascade.js';
 import { walkExpr } from '../ir/expr.js';
-import type { Limits } from '../ir/limits.js';
+import { DEFAULT_LIMITS, formatBytes, type Limits } from '../ir/limits.js';
+import type { LoopProgram } from '../ir/loops.js';
 import { printLoopProgram } from '../ir/loop-print.js';
 import { printKernel } from '../ir/print.js';
 import { buildLoopProgram, kernelName } from './build-loops.js';
@@ -85,7 +86,7 @@ export const PIPELINE: readonly Pass[] = [
   {
     name: 'lower',
     description: 'lower every kernel to the Loop IR',
-    run: (state) => ({ ...state, loops: buildLoopProgram(state) }),
+    run: (state, ctx) => ({ ...state, loops: checkBufferLimits(buildLoopProgram(state), state, ctx) }),
     dump: (state) => printLoopProgram(state.loops!),
   },
   {
@@ -98,6 +99,19 @@ export const PIPELINE: readonly Pass[] = [
     dump: dumpMemory,
   },
 ];
+
+/** The per-tensor limit, applied to the buffers the plan really allocates. */
+function checkBufferLimits(loops: LoopProgram, state: CompileState, ctx: PassContext): LoopProgram {
+  const limit = (ctx.limits ?? DEFAULT_LIMITS).maxTensorBytes;
+  for (const b of [...loops.buffers, ...loops.kernels.flatMap((k) => k.locals)])
+    if (b.size * 4 > limit)
+      throw new EinError({
+        message: `${b.name} needs ${formatBytes(b.size * 4)} (${b.level} buffer of ${b.size} elements), beyond the limit of ${formatBytes(limit)} per tensor`,
+        span: state.kernel.tensors[b.name]?.span,
+        hint: 'raise the limit with --max-tensor-bytes BYTES, or use smaller ranks',
+      });
+  return loops;
+}
 
 export interface CompileOptions {
   readonly kernel?: string;
@@ -137,7 +151,11 @@ export function compileKernel(program: CascadeProgram, opts: CompileOptions = {}
     userRanks: opts.ranks ?? {},
     limits: opts.limits,
   };
-  const bound = bindKernel(program, kernel.name, { ranks: opts.ranks, limits: opts.limits });
+  const bound = bindKernel(program, kernel.name, {
+    ranks: opts.ranks,
+    limits: opts.limits,
+    intermediatesMaterialized: false,
+  });
   let state: CompileState = { program, kernel, ranks: bound.ranks, shapes: bound.shapes, decisions: [] };
   for (const pass of PIPELINE) {
     state = pass.run(state, ctx);

@@ -46,6 +46,7 @@ export function withKernel(state: CompileState, kernel: KernelIR, ctx: PassConte
   const bound = bindKernel(program, kernel.name, {
     ranks: { ...given, ...filterRanks(ctx.userRanks, kernel) },
     limits: ctx.limits,
+    intermediatesMaterialized: false,
   });
   return { ...state, program, kernel, ranks: bound.ranks, shapes: bound.shapes };
 }

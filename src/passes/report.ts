@@ -1,0 +1,87 @@
+// The compile report: per kernel what it computes, its work, the bytes it moves against the lower
+// bound, and its on-chip use; for the program the predicted peak and arena, and every decision.
+// `--report PATH.json` writes it; `--explain` prints it as text.
+import type { TargetDescription } from '../backends/targets.js';
+import { formatBytes } from '../ir/limits.js';
+import { kernelCost, type KernelCost } from './cost.js';
+import type { Decision } from './decisions.js';
+import type { CompileState } from './state.js';
+
+export interface KernelReport extends KernelCost {
+  readonly name: string;
+  readonly statements: readonly string[];
+  readonly tiles: Readonly<Record<string, number>>;
+}
+
+export interface CompileReport {
+  readonly kernel: string;
+  readonly target: string;
+  readonly ranks: Readonly<Record<string, number>>;
+  readonly scratchpadBytes: number;
+  readonly kernels: readonly KernelReport[];
+  readonly peakBytes: number;
+  readonly arenaBytes: number;
+  readonly memory: CompileState['memory'];
+  readonly decisions: readonly Decision[];
+}
+
+export function buildReport(
+  state: CompileState,
+  target: TargetDescription,
+  scratchpadBytes: number,
+): CompileReport {
+  const loops = state.loops!;
+  return {
+    kernel: state.kernel.name,
+    target: target.name,
+    ranks: Object.fromEntries(state.ranks),
+    scratchpadBytes,
+    kernels: loops.kernels.map((k) => ({
+      name: k.name,
+      statements: k.info.statements,
+      tiles: k.info.tiles,
+      ...kernelCost(k, loops.buffers, target, scratchpadBytes),
+    })),
+    peakBytes: state.memory!.peakBytes,
+    arenaBytes: state.memory!.arenaBytes,
+    memory: state.memory,
+    decisions: state.decisions,
+  };
+}
+
+const count = (n: number) =>
+  n >= 1e9
+    ? `${(n / 1e9).toFixed(2)} G`
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(2)} M`
+      : n >= 1e3
+        ? `${(n / 1e3).toFixed(1)} k`
+        : String(n);
+
+export function explainReport(r: CompileReport): string {
+  const ranks = Object.entries(r.ranks)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  const lines = [`${r.kernel} (${ranks}) → ${r.target}, scratchpad ${formatBytes(r.scratchpadBytes)}`, ''];
+  lines.push('kernels:');
+  for (const k of r.kernels) {
+    const ratio =
+      k.lowerBoundBytes > 0 ? ` = ${(k.bytesMoved.global / k.lowerBoundBytes).toFixed(2)}× the bound` : '';
+    lines.push(`  ${k.name}`);
+    for (const s of k.statements) lines.push(`    ${s}`);
+    lines.push(
+      `    ${count(k.flops)}flop, moves ${formatBytes(k.bytesMoved.global)} global${ratio}, ${formatBytes(k.bytesMoved.scratchpad)} on chip; on chip ${formatBytes(k.scratchpadBytes)}`,
+    );
+    lines.push(`    lower bound ${formatBytes(k.lowerBoundBytes)}: ${k.lowerBoundFormula}`);
+  }
+  lines.push('', 'decisions:');
+  for (const d of r.decisions)
+    lines.push(
+      `  ${d.pass.padEnd(8)} ${d.subject}: ${d.choice} — ${d.why}${d.alternativeCost ? ` (instead: ${d.alternativeCost})` : ''}`,
+    );
+  lines.push(
+    '',
+    `memory: peak intermediates ${formatBytes(r.peakBytes)}, arena ${formatBytes(r.arenaBytes)}`,
+  );
+  return lines.join('\n');
+}
