@@ -1,0 +1,21 @@
+/**
+ * `npm run bench`: runs every benchmark section in turn and merges each section's rows into
+ * bench/results.json. Add a section by appending to SECTIONS.
+ */
+import { benchGemm } from './gemm.js';
+import { mergeResults } from './results.js';
+
+interface Section {
+  name: string;
+  run: () => Promise<unknown>;
+}
+
+const SECTIONS: Section[] = [{ name: 'gemm', run: () => benchGemm() }];
+
+const only = process.argv.slice(2);
+for (const section of SECTIONS) {
+  if (only.length > 0 && !only.includes(section.name)) continue;
+  console.log(`== ${section.name}`);
+  const rows = await section.run();
+  await mergeResults(section.name, { date: new Date().toISOString(), node: process.version, rows });
+}

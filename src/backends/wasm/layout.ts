@@ -1,0 +1,58 @@
+// Where everything lives in the module's one linear memory: the memory plan's arena (inputs,
+// outputs, intermediates at their planned offsets), then each worker's on-chip slices, then the
+// slot flags workers claim scratch with, then the packing scratch of the GEMM intrinsics.
+import type { LoopProgram } from '../../ir/loops.js';
+import type { MemoryPlan } from '../../passes/memplan.js';
+
+const ALIGN = 16;
+const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+
+export interface WasmLayout {
+  /** Byte offset of every global buffer. */
+  readonly offsets: ReadonlyMap<string, number>;
+  readonly scratchOffset: number;
+  readonly scratchBytesPerWorker: number;
+  /** Byte offset of each kernel's local buffers inside a worker's scratch. */
+  readonly localOffsets: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  readonly slots: number;
+  readonly slotFlagsOffset: number;
+  readonly gemmScratchOffset: number;
+  readonly totalBytes: number;
+  readonly pages: number;
+}
+
+export function layoutFor(
+  program: LoopProgram,
+  plan: MemoryPlan,
+  workers: number,
+  gemmScratchBytes: number,
+): WasmLayout {
+  const offsets = new Map(plan.entries.map((e) => [e.buffer, e.offset]));
+  const localOffsets = new Map<string, Map<string, number>>();
+  let perWorker = 0;
+  for (const k of program.kernels) {
+    const offs = new Map<string, number>();
+    let at = 0;
+    for (const l of k.locals) {
+      offs.set(l.name, at);
+      at = align(at + l.size * 4);
+    }
+    localOffsets.set(k.name, offs);
+    perWorker = Math.max(perWorker, at);
+  }
+  const scratchOffset = align(plan.scratchOffset);
+  const slotFlagsOffset = align(scratchOffset + perWorker * workers);
+  const gemmScratchOffset = align(slotFlagsOffset + 4 * workers);
+  const totalBytes = align(gemmScratchOffset + gemmScratchBytes);
+  return {
+    offsets,
+    scratchOffset,
+    scratchBytesPerWorker: perWorker,
+    localOffsets,
+    slots: workers,
+    slotFlagsOffset,
+    gemmScratchOffset,
+    totalBytes,
+    pages: Math.max(1, Math.ceil(totalBytes / 65536)),
+  };
+}

@@ -1,0 +1,98 @@
+// A compiled kernel as one WebAssembly module plus the steps to run it: every Loop IR kernel is an
+// export `(start, end)`; a kernel that is a lone contraction becomes the register-blocked GEMM
+// (pack, then compute). The module imports its memory, so a thread pool can share it.
+import type { ContractStmt, LoopProgram } from '../../ir/loops.js';
+import type { CompileState } from '../../passes/state.js';
+import { addGemm, gemmScratchBytes, type GemmSpec } from './gemm.js';
+import { buildKernelModule } from './kernel-module.js';
+import { layoutFor, type WasmLayout } from './layout.js';
+import { addLoopKernel } from './loop-codegen.js';
+import { ScalarMath } from './scalar-math.js';
+
+export interface WasmStep {
+  readonly exportName: string;
+  readonly count: number;
+}
+
+export interface WasmProgram {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly layout: WasmLayout;
+  readonly steps: readonly WasmStep[];
+  readonly loops: LoopProgram;
+  readonly threads: number;
+  readonly relaxedSimd: boolean;
+}
+
+export interface WasmBuildOptions {
+  readonly threads: number;
+  readonly relaxedSimd?: boolean;
+}
+
+/** A kernel whose whole body is one contract at constant offsets: the GEMM's case. */
+function loneContract(body: LoopProgram['kernels'][number]['body']): ContractStmt | undefined {
+  const [s] = body;
+  return body.length === 1 &&
+    s?.k === 'contract' &&
+    s.outOffset.k === 'const' &&
+    s.aOffset.k === 'const' &&
+    s.bOffset.k === 'const'
+    ? s
+    : undefined;
+}
+
+function gemmSpec(
+  name: string,
+  c: ContractStmt,
+  layout: Pick<WasmLayout, 'offsets'>,
+  scratchOffset: number,
+  relaxedSimd: boolean,
+): GemmSpec {
+  const at = (buffer: string, offset: ContractStmt['aOffset']) =>
+    layout.offsets.get(buffer)! + 4 * (offset.k === 'const' ? offset.v : 0);
+  return {
+    name,
+    m: c.m,
+    n: c.n,
+    k: c.kDim,
+    a: { offset: at(c.a, c.aOffset), strideM: c.aStride[0], strideK: c.aStride[1] },
+    b: { offset: at(c.b, c.bOffset), strideK: c.bStride[0], strideN: c.bStride[1] },
+    c: { offset: at(c.out, c.outOffset), strideM: c.outStride[0], strideN: c.outStride[1] },
+    alpha: c.scale,
+    accumulate: c.accumulate,
+    scratchOffset,
+    relaxedSimd,
+  };
+}
+
+export function buildWasmProgram(state: CompileState, opts: WasmBuildOptions): WasmProgram {
+  const loops = state.loops!;
+  const threads = Math.max(1, opts.threads);
+  const relaxedSimd = opts.relaxedSimd ?? false;
+  const planOffsets = { offsets: new Map(state.memory!.entries.map((e) => [e.buffer, e.offset])) };
+  const gemmScratch = Math.max(
+    0,
+    ...loops.kernels.map((k) => {
+      const c = loneContract(k.body);
+      return c ? gemmScratchBytes(gemmSpec(k.name, c, planOffsets, 0, relaxedSimd)) : 0;
+    }),
+  );
+  const layout = layoutFor(loops, state.memory!, threads, gemmScratch);
+  const steps: WasmStep[] = [];
+  const bytes = buildKernelModule(
+    { memoryPages: layout.pages, maximumPages: layout.pages, shared: true, relaxedSimd },
+    (mod) => {
+      const math = new ScalarMath(mod);
+      for (const k of loops.kernels) {
+        const c = loneContract(k.body);
+        if (c) {
+          const gemm = addGemm(mod, gemmSpec(k.name, c, layout, layout.gemmScratchOffset, relaxedSimd));
+          steps.push(...gemm.phases.map((p) => ({ exportName: p.exportName, count: p.count })));
+        } else {
+          const e = addLoopKernel(mod, math, k, layout);
+          steps.push({ exportName: e.name, count: e.count });
+        }
+      }
+    },
+  );
+  return { bytes, layout, steps, loops, threads, relaxedSimd };
+}
