@@ -95,6 +95,10 @@ export function mapOuter(
       else conflict[d] = true;
     });
   }
+  // One index cannot play two parallel dimensions (a diagonal read such as `C[f, f]`).
+  group.outer.forEach((_, d) => {
+    if (indices[d] !== undefined && indices.indexOf(indices[d]) < d) conflict[d] = true;
+  });
   const keep = group.outer.map((_, d) => !conflict[d] && indices[d] !== undefined);
   return { keep, indices: indices.map((v, d) => (keep[d] ? v : undefined)) };
 }
@@ -142,14 +146,43 @@ function findStream(
   outerIndex: readonly (readonly string[])[],
   ranks: ReadonlyMap<string, number>,
 ): Stream | undefined {
+  const banned = new Set<number>();
+  for (;;) {
+    const index = propagateStream(einsums, outerIndex, banned);
+    if (index.every((x) => x === undefined)) return undefined;
+    // A streamed Einsum may read a streamed tensor only at its own position (m1, or m1 + 1 of a
+    // generation): anything else needs the whole tensor, which the stream never holds at once.
+    const offender = misreadProducer(einsums, index);
+    if (offender === undefined) {
+      const extents = new Set(
+        index
+          .map((v, i) => (v === undefined ? undefined : extentOf(einsums[i]!, v, ranks)))
+          .filter((x) => x !== undefined),
+      );
+      return extents.size === 1 ? { extent: [...extents][0]!, index } : undefined;
+    }
+    // Move the misread producer before the stream when it does not depend on it; else give up.
+    if (einsums[offender]!.subs.some((s) => s.k === 'binary') || dependsOnStreamed(einsums, index, offender))
+      return undefined;
+    banned.add(offender);
+  }
+}
+
+function propagateStream(
+  einsums: readonly Einsum[],
+  outerIndex: readonly (readonly string[])[],
+  banned: ReadonlySet<number>,
+): (string | undefined)[] {
   const index: (string | undefined)[] = einsums.map((e) => {
     const gen = e.subs.find((s) => s.k === 'binary');
     return gen ? lhsIndex(gen) : undefined;
   });
-  if (index.every((x) => x === undefined)) return undefined;
   const axisOf = (i: number): number => einsums[i]!.subs.findIndex((s) => lhsIndex(s) === index[i]);
   const candidate = (i: number, v: string | undefined): boolean =>
-    v !== undefined && parallelIndices(einsums[i]!).includes(v) && !outerIndex[i]!.includes(v);
+    v !== undefined &&
+    !banned.has(i) &&
+    parallelIndices(einsums[i]!).includes(v) &&
+    !outerIndex[i]!.includes(v);
   for (let changed = true; changed;) {
     changed = false;
     einsums.forEach((e, i) => {
@@ -181,13 +214,54 @@ function findStream(
       }
     });
   }
-  const extents = new Set(
-    index
-      .map((v, i) => (v === undefined ? undefined : extentOf(einsums[i]!, v, ranks)))
-      .filter((x) => x !== undefined),
-  );
-  if (extents.size !== 1) return undefined;
-  return { extent: [...extents][0]!, index };
+  return index;
+}
+
+/** The first streamed producer some streamed Einsum reads away from its own stream position. */
+function misreadProducer(
+  einsums: readonly Einsum[],
+  index: readonly (string | undefined)[],
+): number | undefined {
+  for (let i = 0; i < einsums.length; i++) {
+    const own = index[i];
+    if (own === undefined) continue;
+    for (const read of readsOf(einsums[i]!)) {
+      for (let j = 0; j < einsums.length; j++) {
+        const x = einsums[j]!;
+        if (x.tensor !== read.tensor || index[j] === undefined || x.subs.some((s) => s.k === 'num')) continue;
+        const axis = x.subs.findIndex((s) => lhsIndex(s) === index[j]);
+        const sub = read.subs[axis]!;
+        const plain = sub.k === 'index' && sub.name === own;
+        const next =
+          sub.k === 'binary' &&
+          sub.op === '+' &&
+          sub.a.k === 'index' &&
+          sub.a.name === own &&
+          sub.b.k === 'num' &&
+          sub.b.value === 1;
+        const generational = x.subs.some((s) => s.k === 'binary');
+        if (!(plain || (generational && next))) return j;
+      }
+    }
+  }
+  return undefined;
+}
+
+function dependsOnStreamed(
+  einsums: readonly Einsum[],
+  index: readonly (string | undefined)[],
+  i: number,
+): boolean {
+  const seen = new Set<number>();
+  const visit = (k: number): boolean =>
+    readsOf(einsums[k]!).some((r) =>
+      einsums.some((x, j) => {
+        if (x.tensor !== r.tensor || j === k || seen.has(j)) return false;
+        seen.add(j);
+        return index[j] !== undefined || visit(j);
+      }),
+    );
+  return visit(i);
 }
 
 /** Einsums outside the stream that it does not depend on go first; those that depend on it go last. */

@@ -249,7 +249,7 @@ class KernelEmitter {
         return m.i32.rem_s(this.int(e.a), this.int(e.b));
       case 'min': {
         const [a, b] = [this.int(e.a), this.int(e.b)];
-        return m.select(m.i32.lt_s(a, b), a, this.int(e.b));
+        return m.select(m.i32.lt_s(a, b), this.int(e.a), this.int(e.b));
       }
       case 'iload':
         return m.i32.load(0, 4, this.address(e.buffer, this.int(e.index)));

@@ -49,7 +49,7 @@ export class ScalarMath {
     ];
     const get = (i: number, t: binaryen.Type) => m.local.get(i, t);
     const c = (v: number) => m.f32.const(v);
-    const tiny = m.f32.lt(x(), c(1.1754943508222875e-38));
+    const tiny = () => m.f32.lt(x(), c(1.1754943508222875e-38));
     const series = [1, 1 / 3, 1 / 5, 1 / 7, 1 / 9].reduceRight<binaryen.ExpressionRef>(
       (acc, coef) => m.f32.add(m.f32.mul(acc, get(s2, f32)), c(coef)),
       c(0),
@@ -61,12 +61,12 @@ export class ScalarMath {
         m.if(m.f32.lt(x(), c(0)), m.return(c(NaN))),
         m.if(m.f32.eq(x(), c(0)), m.return(c(-Infinity))),
         m.if(m.f32.eq(x(), c(Infinity)), m.return(x())),
-        m.local.set(xs, m.select(tiny, m.f32.mul(x(), c(8388608)), x())),
+        m.local.set(xs, m.select(tiny(), m.f32.mul(x(), c(8388608)), x())),
         m.local.set(
           e,
           m.i32.sub(
             m.i32.shr_u(m.i32.reinterpret(get(xs, f32)), m.i32.const(23)),
-            m.select(tiny, m.i32.const(127 + 23), m.i32.const(127)),
+            m.select(tiny(), m.i32.const(127 + 23), m.i32.const(127)),
           ),
         ),
         m.local.set(
