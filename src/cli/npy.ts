@@ -46,7 +46,8 @@ export function decodeNpy(bytes: Uint8Array, file = '<npy>'): Tensor {
       file,
       `holds ${bytes.length - dataStart} data bytes, but shape (${shape.join(', ')}) needs ${count * 4}`,
     );
-  const copy = bytes.slice(dataStart, dataStart + count * 4);
+  // A fresh, aligned copy: a Node Buffer's slice() shares (pooled) memory, so copy through the constructor.
+  const copy = new Uint8Array(bytes.subarray(dataStart, dataStart + count * 4));
   return {
     dtype,
     shape,

@@ -33,9 +33,17 @@ export function check(ast: ProgramAst, file = '<input>', source?: string): Casca
     }
     const checked = new Map<string, KernelIR>();
     for (const d of orderKernels(decls)) checked.set(d.name, checkKernel(d, checked, globals));
-    const schedules = ast.items
-      .filter((i): i is ScheduleDecl => i.kind === 'schedule')
-      .map((s) => checkSchedule(s, checked));
+    const scheduleDecls = ast.items.filter((i): i is ScheduleDecl => i.kind === 'schedule');
+    // The passes read one schedule per kernel; a second one would be silently ignored.
+    scheduleDecls.forEach((s, i) => {
+      if (scheduleDecls.slice(0, i).some((t) => t.kernel === s.kernel))
+        fail(
+          `kernel ${s.kernel} has two schedules`,
+          s.nameSpan,
+          'put all its directives in one schedule block',
+        );
+    });
+    const schedules = scheduleDecls.map((s) => checkSchedule(s, checked));
     return { ranks: [...globals.values()], kernels: decls.map((d) => checked.get(d.name)!), schedules };
   } catch (e) {
     if (e instanceof EinError && source !== undefined) throw e.withSource(file, source);
@@ -372,14 +380,30 @@ function checkSchedule(s: ScheduleDecl, kernels: ReadonlyMap<string, KernelIR>):
   const chunks: Record<string, number> = {};
   const fuse: { from: string; to: string }[] = [];
   let scratchpadBytes: number | undefined;
+  // Index names are per statement; a directive names an index of at least one of the kernel's statements.
+  const indices = new Set(
+    kernel.steps.flatMap((st) => (st.kind === 'einsum' ? st.ranges.map((r) => r.name) : [])),
+  );
+  const checkIndex = (index: string, span: Span) => {
+    if (!indices.has(index))
+      fail(
+        `index ${index} does not appear in ${s.kernel}`,
+        span,
+        `indices of ${s.kernel}: ${[...indices].join(', ')}`,
+      );
+  };
   for (const item of s.items) {
     if (item.kind === 'tile')
       for (const t of item.tiles) {
+        checkIndex(t.index, t.span);
         if (t.index in tiles) fail(`index ${t.index} is tiled twice`, t.span);
         tiles[t.index] = t.size;
       }
-    else if (item.kind === 'chunk') chunks[item.index] = item.size;
-    else if (item.kind === 'fuse') {
+    else if (item.kind === 'chunk') {
+      checkIndex(item.index, item.span);
+      if (item.index in chunks) fail(`index ${item.index} is chunked twice`, item.span);
+      chunks[item.index] = item.size;
+    } else if (item.kind === 'fuse') {
       for (const name of [item.from, item.to])
         if (!kernel.tensors[name] || kernel.tensors[name]!.kind === 'input')
           fail(`fuse names tensors defined in ${s.kernel}; '${name}' is not one`, item.span);

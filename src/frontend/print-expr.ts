@@ -48,7 +48,8 @@ function printBare(e: Expr): string {
     case 'rank':
       return e.name;
     case 'access':
-      return e.subs.length === 0 ? e.tensor : `${e.tensor}[${list(e.subs)}]`;
+      // A 0-d read keeps its brackets: bare, `T` could resolve to an index or a rank instead.
+      return `${e.tensor}[${list(e.subs)}]`;
     case 'call':
       return `${e.fn}(${list(e.args)})`;
     case 'kcall':

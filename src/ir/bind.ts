@@ -34,9 +34,14 @@ export function bindKernel(program: CascadeProgram, kernelName: string, opts: Bi
   const ranks = new Map<string, number>();
   for (const r of program.ranks) ranks.set(r.name, evalSize(r.value!, ranks));
   const symbolic = new Set(kernel.ranks.filter((r) => !r.value).map((r) => r.name));
+  // A defined rank may be passed back with its own value (backends re-bind with every rank they
+  // were bound to); any other value is an error, checked once the defined ranks are evaluated.
+  const definedFromOutside = new Map<string, number>();
   for (const [name, value] of Object.entries(opts.ranks ?? {})) {
-    if (ranks.has(name) || kernel.ranks.some((r) => r.name === name && r.value))
-      fail(`rank ${name} is defined in the source; it cannot be set from outside`);
+    if (ranks.has(name) || kernel.ranks.some((r) => r.name === name && r.value)) {
+      definedFromOutside.set(name, value);
+      continue;
+    }
     if (!symbolic.has(name)) continue; // ranks of other kernels in the same file are fine to pass
     ranks.set(name, value);
   }
@@ -62,6 +67,9 @@ export function bindKernel(program: CascadeProgram, kernelName: string, opts: Bi
     });
   }
   for (const r of kernel.ranks) if (r.value) ranks.set(r.name, evalSize(r.value, ranks));
+  for (const [name, value] of definedFromOutside)
+    if (ranks.get(name) !== value)
+      fail(`rank ${name} is defined in the source; it cannot be set from outside`);
   for (const r of kernel.ranks)
     if (!ranks.has(r.name))
       fail(

@@ -9,8 +9,8 @@ const shapeText = (t: TensorInfo) =>
 
 export function printStep(step: Step): string {
   if (step.kind === 'call') return `${list(step.outputs)} = ${step.kernel}(${list(step.args)})`;
-  const lhs =
-    step.subs.length === 0 ? step.tensor : `${step.tensor}[${list(step.subs.map((s) => printExpr(s)))}]`;
+  // A 0-d tensor keeps its empty brackets: `S = ...` would parse as a binding of a kernel call.
+  const lhs = `${step.tensor}[${list(step.subs.map((s) => printExpr(s)))}]`;
   const body = printExpr(step.body);
   const rhs = step.reduced.length > 0 ? `${step.reduce}[${list(step.reduced)}] ${body}` : body;
   return `${lhs} = ${rhs}`;
