@@ -6,6 +6,8 @@ import { checkCommand } from './commands/check.js';
 import { compileCommand, type CompileCommandOptions } from './commands/compile.js';
 import { demoCommand } from './commands/demo.js';
 import { fmtCommand } from './commands/fmt.js';
+import { generateCommand, parseNumberOption, type GenerateOptions } from './commands/generate.js';
+import { playgroundCommand, type PlaygroundOptions } from './commands/playground.js';
 import { runCommand, type RunOptions } from './commands/run.js';
 import { processIO, type CliIO } from './io.js';
 import { collectPair, parseBytes, parseInteger } from './options.js';
@@ -77,6 +79,32 @@ function buildProgram(io: CliIO, setCode: (code: number | Promise<number>) => vo
     .option('--no-online', 'do not rewrite multi-pass softmax chains into the 1-pass form')
     .option('--max-tensor-bytes <bytes>', 'largest tensor allowed (default 1GiB)', parseBytes)
     .action((file: string, opts: CompileCommandOptions) => setCode(compileCommand(file, opts, io)));
+
+  program
+    .command('generate')
+    .description('generate text from a llama2.c checkpoint; the forward pass is examples/llama.ein')
+    .requiredOption('--model <path>', 'llama2.c checkpoint (.bin)')
+    .requiredOption('--tokenizer <path>', 'llama2.c tokenizer (.bin)')
+    .option('--prompt <text>', 'text to start from', '')
+    .option('--steps <n>', 'positions to run, prompt included (0: the sequence length)', parseInteger, 256)
+    .option('--temperature <t>', 'sampling temperature; 0 is greedy', parseNumberOption, 1)
+    .option('--top-p <p>', 'nucleus sampling threshold', parseNumberOption, 0.9)
+    .option('--seed <n>', 'random seed (default: from the clock, as llama2.c)', parseInteger)
+    .addOption(
+      new Option('-t, --target <target>', 'where kernels run')
+        .choices(Object.keys(runners))
+        .default('interp'),
+    )
+    .option('--max-memory <bytes>', 'refuse to run if the predicted peak memory is larger', parseBytes)
+    .action((opts: GenerateOptions) => setCode(generateCommand(opts, io)));
+
+  program
+    .command('playground')
+    .description('serve the playground (editor, pass-by-pass IR, generated code, memory charts) on 127.0.0.1')
+    .option('-p, --port <n>', 'port to listen on', parseInteger, 5173)
+    .option('--dist <dir>', 'serve this prebuilt playground instead of building one')
+    .option('--dev', "run Vite's dev server (reloads on edits)")
+    .action((opts: PlaygroundOptions) => setCode(playgroundCommand(opts, io)));
 
   program
     .command('demo')

@@ -19,6 +19,8 @@ import { inferEinsum, type PendingEinsum } from './ranges.js';
 import { hoistCall, resolveSize, resolveValue } from './resolve.js';
 import { isIndexName, isRankName, KernelScope, type TensorSlot } from './scope.js';
 import { orderKernels, orderSteps } from './order.js';
+import { printExpr } from './print-expr.js';
+import { sameSize } from '../ir/sizes.js';
 
 export function check(ast: ProgramAst, file = '<input>', source?: string): CascadeProgram {
   try {
@@ -125,6 +127,22 @@ function checkKernel(
   const steps = resolveBodies(d.body, scope);
   const ordered = orderSteps(steps);
   const done = inferShapes(ordered, scope, new Set(globals.keys()));
+  // A binding takes the callee's shapes; an output declared with a type must agree with them.
+  for (const b of d.body)
+    if (b.kind === 'binding')
+      for (const name of b.names) {
+        const declared = declaredOutputs.get(name)?.shape;
+        const actual = scope.tensors.get(name)?.shape;
+        if (
+          declared &&
+          actual &&
+          (declared.length !== actual.length || declared.some((s, i) => !sameSize(s, actual[i]!)))
+        )
+          fail(
+            `${name} is declared as f32[${declared.map((x) => printExpr(x)).join(', ')}] but ${(b.call as Extract<Expr, { k: 'call' }>).fn} gives it shape [${actual.map((x) => printExpr(x)).join(', ')}]`,
+            b.span,
+          );
+      }
 
   const tensors: Record<string, TensorInfo> = {};
   for (const [name, s] of scope.tensors)

@@ -79,7 +79,11 @@ export function orderSteps<T extends Pending>(steps: readonly T[]): T[] {
       walkExpr(s.p.body, (e) => {
         if (e.k === 'access') reads.add(e.tensor);
       });
-    const deps = [...reads].flatMap((t) => (definers.get(t) ?? []).filter((d) => d !== i));
+    // A statement's reads of its own tensor are checked elsewhere (iterative updates); a call that
+    // reads its own output (`Y = g(Y)`) is a cycle of one.
+    const deps = [...reads].flatMap((t) =>
+      (definers.get(t) ?? []).filter((d) => d !== i || s.kind === 'call'),
+    );
     // An iterative update needs its init even when the body reads only the previous generation.
     if (s.kind === 'einsum' && s.p.role === 'update')
       deps.push(...(definers.get(s.p.tensor) ?? []).filter((d) => d !== i));

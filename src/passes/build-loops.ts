@@ -43,7 +43,15 @@ export function buildLoopProgram(state: CompileState): LoopProgram {
         i,
         g.einsums.map((e) => e.tensor),
       ),
-      { ranks: state.ranks, shapes: state.shapes },
+      {
+        ranks: state.ranks,
+        shapes: state.shapes,
+        int32: new Set(
+          Object.values(k.tensors)
+            .filter((t) => t.dtype === 'i32')
+            .map((t) => t.name),
+        ),
+      },
     ),
   );
   return { name: k.name, buffers, inputs: k.params, outputs: k.outputs, kernels };

@@ -169,14 +169,17 @@ export function kernelCost(
   }
   let lowerBoundBytes = compulsory;
   let lowerBoundFormula = 'compulsory: every input read once, every output written once';
-  const words = scratchpadBytes / 4;
+  // A blocked GEMM reuses operands from the fastest memory large enough to block for: the last
+  // cache tier on WASM, the scratchpad on GPUs.
+  const words = Math.max(scratchpadBytes, target.cacheTiers[target.cacheTiers.length - 1]?.bytes ?? 0) / 4;
   const pebble =
     contracts.reduce((s, c) => s + c.count * ((2 * c.m * c.n * c.k) / Math.sqrt(words) + c.m * c.n), 0) * 4;
   if (pebble > lowerBoundBytes) {
     lowerBoundBytes = pebble;
     lowerBoundFormula =
-      'red-blue pebbling for matrix products: 2·m·n·k/√S + m·n words, S the scratchpad in words (Hong & Kung 1981; Kwasniewski et al. 2019)';
+      'red-blue pebbling for matrix products: 2·m·n·k/√S + m·n words, S the on-chip memory in words (Hong & Kung 1981; Kwasniewski et al. 2019)';
   }
+  global = Math.max(global, lowerBoundBytes);
   const scratchpadBytesUsed = kernel.locals.reduce((s, l) => s + l.size * 4, 0);
   return {
     flops,

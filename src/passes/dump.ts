@@ -37,3 +37,17 @@ export function dumpMemory(state: CompileState): string {
   );
   return lines.join('\n');
 }
+
+export function dumpPasscount(state: CompileState): string {
+  const pc = state.passcount;
+  if (!pc) return '';
+  const line = (label: string, list: NonNullable<CompileState['passcount']>['before']) =>
+    list.map(
+      (r) =>
+        `${label} ${r.rank}${r.parts.length > 1 ? ` [${r.parts.join(' × ')}]` : ''}: ${r.passes} pass${r.passes === 1 ? '' : 'es'}${r.consequence ? ` — ${r.consequence.text}` : ''}`,
+    );
+  return [
+    ...line('passes over', pc.before),
+    ...(pc.after ? line('after online, passes over', pc.after) : []),
+  ].join('\n');
+}

@@ -26,6 +26,8 @@ export interface LowerScope {
   readonly placements: ReadonlyMap<string, Placement>;
   /** This thread's slot in the workgroup's on-chip buffers. */
   readonly slot: IExpr;
+  /** Tensors of dtype i32. */
+  readonly int32: ReadonlySet<string>;
   fresh(base: string): string;
 }
 
@@ -136,6 +138,8 @@ export function lowerValue(
         e.subs.map((s) => lowerIndex(s, env, scope)),
         scope,
       );
+      // An i32 tensor read as a value (a position, a token id) is converted, not reinterpreted.
+      if (scope.int32.has(e.tensor)) return { k: 'int', a: { k: 'iload', buffer: e.tensor, index } };
       return { k: 'load', buffer: e.tensor, index };
     }
     case 'neg':

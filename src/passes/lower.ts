@@ -25,6 +25,8 @@ import { evalSize } from '../ir/sizes.js';
 export interface LowerContext {
   readonly ranks: ReadonlyMap<string, number>;
   readonly shapes: ReadonlyMap<string, readonly number[]>;
+  /** Tensors of dtype i32 (read as values they are converted, not reinterpreted). */
+  readonly int32: ReadonlySet<string>;
 }
 
 function namer(): (base: string) => string {
@@ -54,13 +56,17 @@ export function lowerGroup(
   // Outer loops: grid over tiles, threads within a tile.
   const outerValue: IExpr[] = [];
   const slotParts: { v: IExpr; n: number }[] = [];
-  const wrap: ((body: Stmt[]) => Stmt[])[] = [];
+  // Grid loops (over tiles) go outermost; the thread loops within a tile wrap each phase, so that a
+  // streamed rank runs outside them: every block of the stream (a block of keys) is visited by all
+  // the rows of the tile in turn while it is in cache — FlashAttention's loop order.
+  const gridWrap: ((body: Stmt[]) => Stmt[])[] = [];
+  const threadWrap: ((body: Stmt[]) => Stmt[])[] = [];
   plan.outer.forEach((d, i) => {
     const t = tiles[i]!;
     if (t === 1) {
       const v = fresh(d.name);
       outerValue.push(iv(v));
-      wrap.push((body) => [{ k: 'for', var: v, extent: d.extent, kind: 'grid', body }]);
+      gridWrap.push((body) => [{ k: 'for', var: v, extent: d.extent, kind: 'grid', body }]);
       return;
     }
     const vt = fresh(`${d.name}_tile`);
@@ -68,18 +74,18 @@ export function lowerGroup(
     const value = iadd(imul(iv(vt), ic(t)), iv(vl));
     outerValue.push(value);
     slotParts.push({ v: iv(vl), n: t });
-    const guarded = (body: Stmt[]): Stmt[] =>
-      d.extent % t === 0 ? body : [{ k: 'if', cond: { a: value, lt: ic(d.extent) }, body }];
-    wrap.push((body) => [
+    gridWrap.push((body) => [{ k: 'for', var: vt, extent: Math.ceil(d.extent / t), kind: 'grid', body }]);
+    threadWrap.push((body) => [
       {
         k: 'for',
-        var: vt,
-        extent: Math.ceil(d.extent / t),
-        kind: 'grid',
-        body: [{ k: 'for', var: vl, extent: t, kind: 'thread', body: guarded(body) }],
+        var: vl,
+        extent: t,
+        kind: 'thread',
+        body: d.extent % t === 0 ? body : [{ k: 'if', cond: { a: value, lt: ic(d.extent) }, body }],
       },
     ]);
   });
+  const perThread = (body: Stmt[]) => threadWrap.reduceRight<Stmt[]>((inner, w) => w(inner), body);
   const slot = slotParts.reduce<IExpr>((acc, p) => iadd(imul(acc, ic(p.n)), p.v), ic(0));
   const threads = slotParts.reduce((a, p) => a * p.n, 1);
   const scope: LowerScope = {
@@ -87,6 +93,7 @@ export function lowerGroup(
     shapes: ctx.shapes,
     placements: plan.placements,
     slot,
+    int32: ctx.int32,
     fresh,
   };
 
@@ -96,14 +103,20 @@ export function lowerGroup(
   const body: Stmt[] = [];
   let i = 0;
   while (i < plan.einsums.length) {
-    if (!inStream(i)) body.push(...bodyOf(i++));
-    else {
-      const streamed: Stmt[] = [];
-      while (i < plan.einsums.length && inStream(i)) streamed.push(...bodyOf(i++));
-      body.push({ k: 'for', var: streamVar!, extent: plan.stream!.extent, kind: 'serial', body: streamed });
-    }
+    const phase: Stmt[] = [];
+    const streamed = inStream(i);
+    while (i < plan.einsums.length && inStream(i) === streamed) phase.push(...bodyOf(i++));
+    if (streamed)
+      body.push({
+        k: 'for',
+        var: streamVar!,
+        extent: plan.stream!.extent,
+        kind: 'serial',
+        body: perThread(phase),
+      });
+    else body.push(...perThread(phase));
   }
-  const nest = wrap.reduceRight<Stmt[]>((inner, w) => w(inner), body);
+  const nest = gridWrap.reduceRight<Stmt[]>((inner, w) => w(inner), body);
   const locals: BufferDecl[] = [...plan.placements.values()]
     .filter((p) => p.local)
     .map((p) => ({

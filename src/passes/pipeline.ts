@@ -13,14 +13,24 @@ import { buildLoopProgram, kernelName } from './build-loops.js';
 import { dumpGroups, dumpMemory } from './dump.js';
 import { fuse } from './fusion.js';
 import { inlineCalls } from './inline.js';
+import { hoistContractions } from './hoist.js';
+import { online } from './online.js';
+import { passcount } from './passcount.js';
+import { dumpPasscount } from './dump.js';
 import { planMemory } from './memplan.js';
+import { autoChunk } from './chunking.js';
+import { cosmaDecisions, planCosma, planCosmaGreedy } from './cosma-pass.js';
+import { kernelOperatorGraph } from './kernel-graph.js';
+import { dumpChunking, dumpCosma } from './memory-dump.js';
 import { withKernel, type CompileState, type PassContext } from './state.js';
-import { chooseTiles } from './tiling.js';
+import { chooseTiles, defaultTiles } from './tiling.js';
 
 export interface Pass {
   readonly name: string;
   readonly description: string;
   run(state: CompileState, ctx: PassContext): CompileState;
+  /** For passes that wait on something (the HiGHS solver); compileKernelAsync prefers it to `run`. */
+  runAsync?(state: CompileState, ctx: PassContext): Promise<CompileState>;
   dump(state: CompileState): string;
 }
 
@@ -35,6 +45,10 @@ export function readersOf(einsums: readonly Einsum[]): Map<string, Einsum[]> {
   return readers;
 }
 
+/** The cache tier fusion may count on: the target's last, or its scratchpad on targets without one. */
+const cacheBytesOf = (ctx: PassContext) =>
+  ctx.target.cacheTiers[ctx.target.cacheTiers.length - 1]?.bytes ?? ctx.scratchpadBytes;
+
 const einsumsOf = (state: CompileState) => state.kernel.steps.filter((s): s is Einsum => s.kind === 'einsum');
 const cascadeDump = (state: CompileState) => printKernel(state.kernel);
 
@@ -46,6 +60,62 @@ export const PIPELINE: readonly Pass[] = [
     dump: cascadeDump,
   },
   {
+    name: 'passcount',
+    description: "FuseMax's pass analysis: passes over every reduced rank, and what re-reading costs",
+    run: (state) => ({
+      ...state,
+      passcount: {
+        before: passcount(state.kernel, { ranks: state.ranks, globalRanks: state.program.ranks }),
+      },
+    }),
+    dump: dumpPasscount,
+  },
+  {
+    name: 'online',
+    description: 'rewrite multi-pass softmax chains into the 1-pass iterative form when it saves passes',
+    run: (state, ctx) => {
+      if (ctx.online === 'off') return state;
+      const result = online(state.kernel, {
+        ranks: state.ranks,
+        globalRanks: state.program.ranks,
+        blockSize: ctx.schedule?.tiles ? blockFromSchedule(ctx.schedule.tiles) : undefined,
+      });
+      if (result.kernel === state.kernel)
+        return { ...state, decisions: [...state.decisions, ...result.decisions] };
+      const next = withKernel(state, result.kernel, ctx);
+      const after = passcount(next.kernel, { ranks: next.ranks, globalRanks: next.program.ranks });
+      return {
+        ...next,
+        passcount: { before: state.passcount!.before, after },
+        decisions: [...state.decisions, ...result.decisions],
+      };
+    },
+    dump: (state) => `${cascadeDump(state)}
+
+${dumpPasscount(state)}`,
+  },
+  {
+    name: 'hoist',
+    description:
+      'give contractions nested in elementwise expressions their own Einsum (for the contract intrinsic)',
+    run: (state, ctx) => {
+      const result = hoistContractions(state.kernel, state.ranks);
+      if (result.kernel === state.kernel) return state;
+      return {
+        ...withKernel(state, result.kernel, ctx),
+        decisions: [...state.decisions, ...result.decisions],
+      };
+    },
+    dump: cascadeDump,
+  },
+  {
+    name: 'chunking',
+    description:
+      'AutoChunk: with --max-memory, run the kernel in chunks of an unreduced index to meet the budget',
+    run: (state, ctx) => autoChunk(state, ctx, (trial) => runPasses(trial, ctx, 'fusion', 'memplan')),
+    dump: dumpChunking,
+  },
+  {
     name: 'fusion',
     description: 'group Einsums into kernels by bytes saved and scratchpad fit',
     run: (state, ctx) => {
@@ -53,7 +123,12 @@ export const PIPELINE: readonly Pass[] = [
       const { groups, decisions } = fuse(
         einsums,
         { kernel: state.kernel, ranks: state.ranks, shapes: state.shapes, readers: readersOf(einsums) },
-        { scratchpadBytes: ctx.scratchpadBytes, forced: ctx.schedule?.fuse ?? [] },
+        {
+          scratchpadBytes: ctx.scratchpadBytes,
+          cacheBytes: cacheBytesOf(ctx),
+          tilesOf: (plan) => defaultTiles(plan, ctx.target, ctx.scratchpadBytes),
+          forced: ctx.schedule?.fuse ?? [],
+        },
       );
       return { ...state, groups, decisions: [...state.decisions, ...decisions] };
     },
@@ -73,6 +148,7 @@ export const PIPELINE: readonly Pass[] = [
           ctx.target,
           ctx.scratchpadBytes,
           ctx.schedule?.tiles ?? {},
+          state.ranks,
         ),
       );
       return {
@@ -98,7 +174,29 @@ export const PIPELINE: readonly Pass[] = [
     }),
     dump: dumpMemory,
   },
+  {
+    name: 'cosma',
+    description: 'COSMA: with a scratchpad budget, place global buffers in it and plan spills and reloads',
+    run: (state, ctx) => {
+      if (!ctx.cosma) return state;
+      const cosma = planCosmaGreedy(kernelOperatorGraph(state.loops!), ctx.cosma);
+      return { ...state, cosma, decisions: [...state.decisions, ...cosmaDecisions(cosma)] };
+    },
+    runAsync: async (state, ctx) => {
+      if (!ctx.cosma) return state;
+      const cosma = await planCosma(kernelOperatorGraph(state.loops!), ctx.cosma);
+      return { ...state, cosma, decisions: [...state.decisions, ...cosmaDecisions(cosma)] };
+    },
+    dump: dumpCosma,
+  },
 ];
+
+/** Runs the passes from `first` to `last` (inclusive) on a state: AutoChunk's trial compiles. */
+function runPasses(state: CompileState, ctx: PassContext, first: string, last: string): CompileState {
+  const from = PIPELINE.findIndex((p) => p.name === first);
+  const to = PIPELINE.findIndex((p) => p.name === last);
+  return PIPELINE.slice(from, to + 1).reduce((s, pass) => pass.run(s, ctx), state);
+}
 
 /** The per-tensor limit, applied to the buffers the plan really allocates. */
 function checkBufferLimits(loops: LoopProgram, state: CompileState, ctx: PassContext): LoopProgram {
@@ -113,6 +211,18 @@ function checkBufferLimits(loops: LoopProgram, state: CompileState, ctx: PassCon
   return loops;
 }
 
+/** `tile m by 64` in a schedule also picks the online block size when it divides the rank. */
+function blockFromSchedule(
+  tiles: Readonly<Record<string, number>>,
+): ((extent: number) => number) | undefined {
+  const sizes = Object.values(tiles);
+  if (sizes.length === 0) return undefined;
+  return (extent) => {
+    const fits = sizes.filter((t) => extent % t === 0);
+    return fits.length ? Math.max(...fits) : 1;
+  };
+}
+
 export interface CompileOptions {
   readonly kernel?: string;
   readonly target?: TargetName;
@@ -121,11 +231,41 @@ export interface CompileOptions {
   readonly threads?: number;
   readonly online?: 'auto' | 'off';
   readonly limits?: Limits;
+  /** Run the `cosma` pass: the scratchpad (bytes) all global buffers share, and the ILP time limit. */
+  readonly cosmaScratchpadBytes?: number;
+  readonly cosmaTimeLimitSeconds?: number;
+  /** Run AutoChunk (`chunking`) with this budget for the peak of intermediate memory. */
+  readonly maxMemoryBytes?: number;
   /** Called after every pass with its name and the state it produced. */
   readonly onPass?: (pass: Pass, state: CompileState) => void;
 }
 
 export function compileKernel(program: CascadeProgram, opts: CompileOptions = {}): CompileState {
+  let { state, ctx } = startCompile(program, opts);
+  for (const pass of PIPELINE) {
+    state = pass.run(state, ctx);
+    opts.onPass?.(pass, state);
+  }
+  return state;
+}
+
+/** As compileKernel, but passes with `runAsync` (the COSMA ILP) run their asynchronous form. */
+export async function compileKernelAsync(
+  program: CascadeProgram,
+  opts: CompileOptions = {},
+): Promise<CompileState> {
+  let { state, ctx } = startCompile(program, opts);
+  for (const pass of PIPELINE) {
+    state = pass.runAsync ? await pass.runAsync(state, ctx) : pass.run(state, ctx);
+    opts.onPass?.(pass, state);
+  }
+  return state;
+}
+
+function startCompile(
+  program: CascadeProgram,
+  opts: CompileOptions,
+): { state: CompileState; ctx: PassContext } {
   const kernelName = opts.kernel ?? program.kernels[program.kernels.length - 1]?.name;
   const kernel = program.kernels.find((k) => k.name === kernelName);
   if (!kernel)
@@ -150,16 +290,16 @@ export function compileKernel(program: CascadeProgram, opts: CompileOptions = {}
     online: opts.online ?? 'auto',
     userRanks: opts.ranks ?? {},
     limits: opts.limits,
+    ...(opts.cosmaScratchpadBytes !== undefined
+      ? { cosma: { capacity: opts.cosmaScratchpadBytes, timeLimitSeconds: opts.cosmaTimeLimitSeconds } }
+      : {}),
+    ...(opts.maxMemoryBytes !== undefined ? { maxMemoryBytes: opts.maxMemoryBytes } : {}),
   };
   const bound = bindKernel(program, kernel.name, {
     ranks: opts.ranks,
     limits: opts.limits,
     intermediatesMaterialized: false,
   });
-  let state: CompileState = { program, kernel, ranks: bound.ranks, shapes: bound.shapes, decisions: [] };
-  for (const pass of PIPELINE) {
-    state = pass.run(state, ctx);
-    opts.onPass?.(pass, state);
-  }
-  return state;
+  const state: CompileState = { program, kernel, ranks: bound.ranks, shapes: bound.shapes, decisions: [] };
+  return { state, ctx };
 }

@@ -11,6 +11,8 @@ export interface KernelReport extends KernelCost {
   readonly name: string;
   readonly statements: readonly string[];
   readonly tiles: Readonly<Record<string, number>>;
+  /** FuseMax passes this kernel's Einsums make over each reduced rank (after the online rewrite). */
+  readonly passes: Readonly<Record<string, number>>;
 }
 
 export interface CompileReport {
@@ -19,6 +21,7 @@ export interface CompileReport {
   readonly ranks: Readonly<Record<string, number>>;
   readonly scratchpadBytes: number;
   readonly kernels: readonly KernelReport[];
+  readonly passcount: CompileState['passcount'];
   readonly peakBytes: number;
   readonly arenaBytes: number;
   readonly memory: CompileState['memory'];
@@ -36,17 +39,31 @@ export function buildReport(
     target: target.name,
     ranks: Object.fromEntries(state.ranks),
     scratchpadBytes,
-    kernels: loops.kernels.map((k) => ({
+    kernels: loops.kernels.map((k, i) => ({
       name: k.name,
       statements: k.info.statements,
       tiles: k.info.tiles,
+      passes: kernelPasses(state, i),
       ...kernelCost(k, loops.buffers, target, scratchpadBytes),
     })),
+    passcount: state.passcount,
     peakBytes: state.memory!.peakBytes,
     arenaBytes: state.memory!.arenaBytes,
     memory: state.memory,
     decisions: state.decisions,
   };
+}
+
+/** The highest pass in which any Einsum of kernel `i` runs, per reduced rank. */
+function kernelPasses(state: CompileState, i: number): Record<string, number> {
+  const ranks = state.passcount?.after ?? state.passcount?.before ?? [];
+  const tensors = new Set(state.groups?.[i]?.einsums.map((e) => e.tensor) ?? []);
+  const out: Record<string, number> = {};
+  for (const r of ranks) {
+    const mine = r.perEinsum.filter((p) => tensors.has(p.tensor));
+    if (mine.length > 0) out[r.rank] = Math.max(...mine.map((p) => p.pass));
+  }
+  return out;
 }
 
 const count = (n: number) =>
@@ -63,6 +80,18 @@ export function explainReport(r: CompileReport): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   const lines = [`${r.kernel} (${ranks}) → ${r.target}, scratchpad ${formatBytes(r.scratchpadBytes)}`, ''];
+  if (r.passcount) {
+    lines.push('passes (FuseMax):');
+    for (const before of r.passcount.before) {
+      const after = r.passcount.after?.find((a) => a.key === before.key || a.rank === before.rank);
+      const change =
+        after && after.passes !== before.passes ? ` → ${after.passes} after the online rewrite` : '';
+      lines.push(
+        `  ${before.rank}: ${before.passes}${change}${!change && before.consequence ? ` — ${before.consequence.text}` : ''}`,
+      );
+    }
+    lines.push('');
+  }
   lines.push('kernels:');
   for (const k of r.kernels) {
     const ratio =
@@ -73,6 +102,8 @@ export function explainReport(r: CompileReport): string {
       `    ${count(k.flops)}flop, moves ${formatBytes(k.bytesMoved.global)} global${ratio}, ${formatBytes(k.bytesMoved.scratchpad)} on chip; on chip ${formatBytes(k.scratchpadBytes)}`,
     );
     lines.push(`    lower bound ${formatBytes(k.lowerBoundBytes)}: ${k.lowerBoundFormula}`);
+    const passes = Object.entries(k.passes).map(([rank, n]) => `${n} over ${rank}`);
+    if (passes.length) lines.push(`    passes: ${passes.join(', ')}`);
   }
   lines.push('', 'decisions:');
   for (const d of r.decisions)

@@ -5,9 +5,12 @@ import { bindKernel } from '../ir/bind.js';
 import type { CascadeProgram, KernelIR, ScheduleIR } from '../ir/cascade.js';
 import type { Limits } from '../ir/limits.js';
 import type { LoopProgram } from '../ir/loops.js';
+import type { ChunkPlan } from './chunking.js';
+import type { CosmaOptions, CosmaResult } from './cosma-pass.js';
 import type { Decision } from './decisions.js';
 import type { GroupPlan } from './group.js';
 import type { MemoryPlan } from './memplan.js';
+import type { RankPasses } from './passcount.js';
 
 export interface CompileState {
   readonly program: CascadeProgram;
@@ -15,10 +18,16 @@ export interface CompileState {
   readonly kernel: KernelIR;
   readonly ranks: ReadonlyMap<string, number>;
   readonly shapes: ReadonlyMap<string, readonly number[]>;
+  /** FuseMax pass counts per reduced rank, before and after the online rewrite. */
+  readonly passcount?: { readonly before: readonly RankPasses[]; readonly after?: readonly RankPasses[] };
   readonly groups?: readonly GroupPlan[];
   readonly tiles?: readonly (readonly number[])[];
   readonly loops?: LoopProgram;
   readonly memory?: MemoryPlan;
+  /** AutoChunk's plan when --max-memory made the kernel run in chunks (the ranks are then per chunk). */
+  readonly chunking?: ChunkPlan;
+  /** The COSMA scratchpad plan when a scratchpad budget was given. */
+  readonly cosma?: CosmaResult;
   readonly decisions: readonly Decision[];
 }
 
@@ -32,6 +41,10 @@ export interface PassContext {
   readonly online: 'auto' | 'off';
   readonly userRanks: Readonly<Record<string, number>>;
   readonly limits?: Limits;
+  /** COSMA: the scratchpad the global buffers share, when the `cosma` pass should run. */
+  readonly cosma?: CosmaOptions;
+  /** AutoChunk: the budget for the peak of intermediate memory. */
+  readonly maxMemoryBytes?: number;
 }
 
 /** Re-bind after a pass changed the kernel: new tensors and ranks get their concrete sizes. */

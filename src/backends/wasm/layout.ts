@@ -2,14 +2,21 @@
 // outputs, intermediates at their planned offsets), then each worker's on-chip slices, then the
 // slot flags workers claim scratch with, then the packing scratch of the GEMM intrinsics.
 import type { LoopProgram } from '../../ir/loops.js';
+import type { ScratchpadPlan } from '../../passes/cosma/index.js';
 import type { MemoryPlan } from '../../passes/memplan.js';
+import { cosmaLayout, type CosmaLayout } from './cosma-layout.js';
 
 const ALIGN = 16;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
 export interface WasmLayout {
-  /** Byte offset of every global buffer. */
+  /**
+   * Byte offset of every global buffer. Under a COSMA plan these are the DRAM homes, and the layout
+   * a kernel is generated with (`kernelLayout`) holds that kernel's scratchpad addresses instead.
+   */
   readonly offsets: ReadonlyMap<string, number>;
+  /** Present when a COSMA scratchpad plan is executed (cosma-layout.ts). */
+  readonly cosma?: CosmaLayout;
   readonly scratchOffset: number;
   readonly scratchBytesPerWorker: number;
   /** Byte offset of each kernel's local buffers inside a worker's scratch. */
@@ -26,8 +33,10 @@ export function layoutFor(
   plan: MemoryPlan,
   workers: number,
   gemmScratchBytes: number,
+  scratchpadPlan?: ScratchpadPlan,
 ): WasmLayout {
   const offsets = new Map(plan.entries.map((e) => [e.buffer, e.offset]));
+  const cosma = scratchpadPlan ? cosmaLayout(program, plan, scratchpadPlan) : undefined;
   const localOffsets = new Map<string, Map<string, number>>();
   let perWorker = 0;
   for (const k of program.kernels) {
@@ -40,12 +49,13 @@ export function layoutFor(
     localOffsets.set(k.name, offs);
     perWorker = Math.max(perWorker, at);
   }
-  const scratchOffset = align(plan.scratchOffset);
+  const scratchOffset = align(cosma ? cosma.end : plan.scratchOffset);
   const slotFlagsOffset = align(scratchOffset + perWorker * workers);
   const gemmScratchOffset = align(slotFlagsOffset + 4 * workers);
   const totalBytes = align(gemmScratchOffset + gemmScratchBytes);
   return {
     offsets,
+    ...(cosma ? { cosma } : {}),
     scratchOffset,
     scratchBytesPerWorker: perWorker,
     localOffsets,
@@ -55,4 +65,14 @@ export function layoutFor(
     totalBytes,
     pages: Math.max(1, Math.ceil(totalBytes / 65536)),
   };
+}
+
+/**
+ * The layout one kernel is generated with: under a COSMA plan, its buffers at the addresses the plan
+ * gives them at its step; otherwise the layout itself. Code generators only read `offsets`.
+ */
+export function kernelLayout(layout: WasmLayout, kernel: string): WasmLayout {
+  const placed = layout.cosma?.kernelOffsets.get(kernel);
+  if (!placed) return layout;
+  return { ...layout, offsets: new Map([...layout.offsets, ...placed]) };
 }

@@ -2,16 +2,21 @@
 // export `(start, end)`; a kernel that is a lone contraction becomes the register-blocked GEMM
 // (pack, then compute). The module imports its memory, so a thread pool can share it.
 import type { ContractStmt, LoopProgram } from '../../ir/loops.js';
+import type { ChunkPlan } from '../../passes/chunking.js';
 import type { CompileState } from '../../passes/state.js';
 import { addGemm, gemmScratchBytes, type GemmSpec } from './gemm.js';
 import { buildKernelModule } from './kernel-module.js';
-import { layoutFor, type WasmLayout } from './layout.js';
+import type { BufferCopy } from './cosma-layout.js';
+import { kernelLayout, layoutFor, type WasmLayout } from './layout.js';
 import { addLoopKernel } from './loop-codegen.js';
 import { ScalarMath } from './scalar-math.js';
 
 export interface WasmStep {
   readonly exportName: string;
   readonly count: number;
+  /** COSMA plans: spills, loads and reloads before the step, stores after it (the runner copies). */
+  readonly copiesBefore?: readonly BufferCopy[];
+  readonly copiesAfter?: readonly BufferCopy[];
 }
 
 export interface WasmProgram {
@@ -21,6 +26,8 @@ export interface WasmProgram {
   readonly loops: LoopProgram;
   readonly threads: number;
   readonly relaxedSimd: boolean;
+  /** AutoChunk: the runner runs the steps once per chunk on slices of the inputs and outputs. */
+  readonly chunking?: ChunkPlan;
 }
 
 export interface WasmBuildOptions {
@@ -76,23 +83,36 @@ export function buildWasmProgram(state: CompileState, opts: WasmBuildOptions): W
       return c ? gemmScratchBytes(gemmSpec(k.name, c, planOffsets, 0, relaxedSimd)) : 0;
     }),
   );
-  const layout = layoutFor(loops, state.memory!, threads, gemmScratch);
-  const steps: WasmStep[] = [];
+  const layout = layoutFor(loops, state.memory!, threads, gemmScratch, state.cosma?.plan);
+  const kernelSteps = new Map<string, WasmStep[]>();
   const bytes = buildKernelModule(
     { memoryPages: layout.pages, maximumPages: layout.pages, shared: true, relaxedSimd },
     (mod) => {
       const math = new ScalarMath(mod);
       for (const k of loops.kernels) {
         const c = loneContract(k.body);
+        const at = kernelLayout(layout, k.name);
         if (c) {
-          const gemm = addGemm(mod, gemmSpec(k.name, c, layout, layout.gemmScratchOffset, relaxedSimd));
-          steps.push(...gemm.phases.map((p) => ({ exportName: p.exportName, count: p.count })));
+          const gemm = addGemm(mod, gemmSpec(k.name, c, at, layout.gemmScratchOffset, relaxedSimd));
+          kernelSteps.set(k.name, gemm.phases.map((p) => ({ exportName: p.exportName, count: p.count })));
         } else {
-          const e = addLoopKernel(mod, math, k, layout);
-          steps.push({ exportName: e.name, count: e.count });
+          const e = addLoopKernel(mod, math, k, at);
+          kernelSteps.set(k.name, [{ exportName: e.name, count: e.count }]);
         }
       }
     },
   );
-  return { bytes, layout, steps, loops, threads, relaxedSimd };
+  const steps = layout.cosma
+    ? layout.cosma.order.flatMap((name) => withCopies(kernelSteps.get(name)!, layout.cosma!.before.get(name)!, layout.cosma!.after.get(name)!))
+    : loops.kernels.flatMap((k) => kernelSteps.get(k.name)!);
+  return { bytes, layout, steps, loops, threads, relaxedSimd, ...(state.chunking ? { chunking: state.chunking } : {}) };
+}
+
+/** A kernel's phases with the plan's copies before the first and after the last. */
+function withCopies(phases: readonly WasmStep[], before: readonly BufferCopy[], after: readonly BufferCopy[]): WasmStep[] {
+  return phases.map((p, i) => ({
+    ...p,
+    ...(i === 0 && before.length ? { copiesBefore: before } : {}),
+    ...(i === phases.length - 1 && after.length ? { copiesAfter: after } : {}),
+  }));
 }

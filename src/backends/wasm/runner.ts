@@ -1,7 +1,14 @@
 // Running a compiled WebAssembly program: one shared memory, a persistent thread pool, inputs
 // copied to their planned offsets, the steps run in order, outputs read back. The same code runs in
 // Node and in browsers (the pool abstracts worker_threads and Web Workers).
+//
+// Two memory plans add work between steps: a COSMA scratchpad plan's spills, loads, reloads and
+// stores are memory copies inside the arena (cosma-layout.ts), and an AutoChunk plan runs all the
+// steps once per chunk on slices of the inputs and outputs (chunking.ts).
+import type { BufferDecl } from '../../ir/loops.js';
 import type { Tensor } from '../../ir/tensor.js';
+import { gatherChunk, scatterChunk } from './chunk-slices.js';
+import type { BufferCopy } from './cosma-layout.js';
 import type { WasmProgram } from './program.js';
 import { WasmThreadPool } from './threads.js';
 
@@ -25,26 +32,62 @@ export class WasmRunner {
 
   /** Copy `inputs` in, run every step, return the outputs (copies, so the arena can be reused). */
   run(inputs: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
-    const { layout, loops } = this.program;
-    const buffer = this.memory.buffer;
-    for (const b of loops.buffers) {
-      if (b.role !== 'input') continue;
+    const { loops, chunking } = this.program;
+    const given = (b: BufferDecl) => {
       const t = inputs[b.name];
       if (!t) throw new Error(`input ${b.name} was not given`);
-      const view =
-        b.dtype === 'i32'
-          ? new Int32Array(buffer, layout.offsets.get(b.name)!, b.size)
-          : new Float32Array(buffer, layout.offsets.get(b.name)!, b.size);
-      view.set(t.data);
+      return t;
+    };
+    const inputBuffers = loops.buffers.filter((b) => b.role === 'input');
+    const outputBuffers = loops.outputs.map((o) => loops.buffers.find((x) => x.name === o)!);
+    if (!chunking) {
+      for (const b of inputBuffers) this.view(b).set(given(b).data);
+      this.runSteps();
+      return Object.fromEntries(
+        outputBuffers.map((b) => [b.name, { dtype: 'f32' as const, shape: b.shape, data: this.outputView(b).slice() }]),
+      );
     }
-    for (const step of this.program.steps) this.pool.parallelFor(step.exportName, step.count);
-    return Object.fromEntries(
-      loops.outputs.map((o) => {
-        const b = loops.buffers.find((x) => x.name === o)!;
-        const data = new Float32Array(buffer, layout.offsets.get(o)!, b.size).slice();
-        return [o, { dtype: 'f32' as const, shape: b.shape, data }];
-      }),
-    );
+    const axis = (b: BufferDecl) => chunking.axes[b.name] ?? -1;
+    const fullShape = (b: BufferDecl) => b.shape.map((n, i) => (i === axis(b) ? chunking.extent : n));
+    // Inputs without the chunked index are the same for every chunk: copied once.
+    for (const b of inputBuffers) if (axis(b) < 0) this.view(b).set(given(b).data);
+    const outputs = outputBuffers.map((b) => ({ b, data: new Float32Array(fullShape(b).reduce((x, y) => x * y, 1)) }));
+    for (let chunk = 0; chunk < chunking.count; chunk++) {
+      for (const b of inputBuffers)
+        if (axis(b) >= 0)
+          gatherChunk(given(b).data, this.view(b), { shape: fullShape(b), axis: axis(b), size: chunking.size, chunk });
+      this.runSteps();
+      for (const { b, data } of outputs)
+        scatterChunk(this.outputView(b), data, { shape: fullShape(b), axis: axis(b), size: chunking.size, chunk });
+    }
+    return Object.fromEntries(outputs.map(({ b, data }) => [b.name, { dtype: 'f32' as const, shape: fullShape(b), data }]));
+  }
+
+  /** A global buffer where the host reads and writes it (under a COSMA plan: its DRAM home). */
+  private view(b: BufferDecl): Float32Array | Int32Array {
+    const offset = this.program.layout.offsets.get(b.name)!;
+    return b.dtype === 'i32'
+      ? new Int32Array(this.memory.buffer, offset, b.size)
+      : new Float32Array(this.memory.buffer, offset, b.size);
+  }
+
+  /** Outputs are read as f32, as the interpreter returns them. */
+  private outputView(b: BufferDecl): Float32Array {
+    return new Float32Array(this.memory.buffer, this.program.layout.offsets.get(b.name)!, b.size);
+  }
+
+  private runSteps(): void {
+    for (const step of this.program.steps) {
+      if (step.copiesBefore) this.copy(step.copiesBefore);
+      this.pool.parallelFor(step.exportName, step.count);
+      if (step.copiesAfter) this.copy(step.copiesAfter);
+    }
+  }
+
+  /** COSMA's spills, loads, reloads and stores, in the plan's order, on the shared arena. */
+  private copy(copies: readonly BufferCopy[]): void {
+    const bytes = new Uint8Array(this.memory.buffer);
+    for (const c of copies) bytes.copyWithin(c.to, c.from, c.from + c.bytes);
   }
 
   async close(): Promise<void> {

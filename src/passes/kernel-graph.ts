@@ -1,0 +1,104 @@
+// The Loop IR kernels as COSMA's abstract operator graph (COSMA §III-A): one operator per kernel, in
+// program order; one tensor per global buffer with its byte size and kind. A kernel reads the global
+// buffers it loads and writes the ones it stores; a buffer a kernel both writes and reads back (an
+// accumulating contraction, a running state) is that kernel's output only, since the operator runs
+// as a whole and COSMA never sees its inside.
+import type { IExpr, LoopKernel, LoopProgram, Stmt, VExpr } from '../ir/loops.js';
+import type { GraphTensor, OperatorGraph } from './cosma/index.js';
+
+export interface KernelAccess {
+  readonly reads: ReadonlySet<string>;
+  readonly writes: ReadonlySet<string>;
+}
+
+/** Which global buffers a kernel loads and which it stores (locals are not global and are skipped). */
+export function kernelAccess(kernel: LoopKernel, globals: ReadonlySet<string>): KernelAccess {
+  const reads = new Set<string>();
+  const writes = new Set<string>();
+  const read = (buffer: string) => void (globals.has(buffer) && reads.add(buffer));
+  const int = (e: IExpr): void => {
+    if (e.k === 'iload') {
+      read(e.buffer);
+      int(e.index);
+    } else if (e.k !== 'const' && e.k !== 'var') {
+      int(e.a);
+      int(e.b);
+    }
+  };
+  const value = (e: VExpr): void => {
+    switch (e.k) {
+      case 'load':
+        read(e.buffer);
+        return int(e.index);
+      case 'int':
+        return int(e.a);
+      case 'unary':
+        return value(e.a);
+      case 'binary':
+        value(e.a);
+        return value(e.b);
+      case 'select':
+        value(e.cond);
+        value(e.a);
+        return value(e.b);
+      default:
+        return;
+    }
+  };
+  const stmt = (s: Stmt): void => {
+    switch (s.k) {
+      case 'for':
+        return s.body.forEach(stmt);
+      case 'if':
+        int(s.cond.a);
+        int(s.cond.lt);
+        return s.body.forEach(stmt);
+      case 'let':
+      case 'set':
+      case 'reduce':
+        return value(s.value);
+      case 'store':
+        if (globals.has(s.buffer)) writes.add(s.buffer);
+        int(s.index);
+        return value(s.value);
+      case 'contract':
+        read(s.a);
+        read(s.b);
+        if (globals.has(s.out)) writes.add(s.out);
+        [s.outOffset, s.aOffset, s.bOffset].forEach(int);
+        return;
+      case 'barrier':
+        return;
+    }
+  };
+  kernel.body.forEach(stmt);
+  for (const w of writes) reads.delete(w);
+  return { reads, writes };
+}
+
+/**
+ * The operator graph of a lowered program. Throws when a buffer has two writers: COSMA's tensors
+ * are immutable (Eq. 8), so a buffer rewritten by a later kernel cannot be modelled as one tensor.
+ */
+export function kernelOperatorGraph(loops: LoopProgram): OperatorGraph {
+  const globals = new Set(loops.buffers.map((b) => b.name));
+  const writer = new Map<string, string>();
+  const operators = loops.kernels.map((k) => {
+    const { reads, writes } = kernelAccess(k, globals);
+    for (const w of writes) {
+      const other = writer.get(w);
+      if (other) throw new Error(`internal error: buffer ${w} is written by both ${other} and ${k.name}`);
+      writer.set(w, k.name);
+    }
+    return { name: k.name, inputs: [...reads], outputs: [...writes] };
+  });
+  const used = new Set(operators.flatMap((o) => [...o.inputs, ...o.outputs]));
+  const tensors: GraphTensor[] = loops.buffers
+    .filter((b) => used.has(b.name))
+    .map((b) => ({
+      name: b.name,
+      bytes: Math.max(1, b.size * 4),
+      kind: b.role === 'local' ? 'intermediate' : b.role,
+    }));
+  return { tensors, operators };
+}
