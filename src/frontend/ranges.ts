@@ -181,11 +181,12 @@ function walkChildren(e: Expr, visit: (c: Expr) => void): void {
   }
 }
 
-const plusOne = (e: Expr): Expr =>
+/** `e + 1` and `e - 1` on sizes, folding constants (the generation axis of an iterative tensor). */
+export const plusOne = (e: Expr): Expr =>
   e.k === 'num'
     ? { k: 'num', value: e.value + 1 }
     : { k: 'binary', op: '+', a: e, b: { k: 'num', value: 1 } };
-const minusOne = (e: Expr): Expr => {
+export const minusOne = (e: Expr): Expr => {
   if (e.k === 'num') return { k: 'num', value: e.value - 1 };
   if (e.k === 'binary' && e.op === '+' && e.b.k === 'num' && e.b.value === 1) return e.a;
   return { k: 'binary', op: '-', a: e, b: { k: 'num', value: 1 } };

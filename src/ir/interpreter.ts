@@ -10,7 +10,7 @@ import { EinError } from '../frontend/diagnostics.js';
 import { bindKernel, type BindOptions, type BoundKernel } from './bind.js';
 import type { CallStep, CascadeProgram, Einsum } from './cascade.js';
 import type { Expr, ReduceOp } from './expr.js';
-import { erf, rsqrt, sigmoid } from './mathfns.js';
+import { UNARY_MATH } from './mathfns.js';
 import { evalSize } from './sizes.js';
 import { stridesOf, zeros, type Tensor } from './tensor.js';
 
@@ -224,24 +224,13 @@ function binary(op: string, a: Thunk, b: Thunk): Thunk {
   }
 }
 
-const UNARY: Record<string, (x: number) => number> = {
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  rsqrt,
-  tanh: Math.tanh,
-  erf,
-  sigmoid,
-  abs: Math.abs,
-};
-
 function callOf(fn: string, args: Thunk[]): Thunk {
   const [a, b, c] = args as [Thunk, Thunk, Thunk];
   if (fn === 'max') return () => Math.max(a(), b());
   if (fn === 'min') return () => Math.min(a(), b());
   // where() evaluates only the chosen branch, so a masked-out branch cannot raise an error.
   if (fn === 'where') return () => (a() !== 0 ? b() : c());
-  const f = UNARY[fn]!;
+  const f = UNARY_MATH[fn]!;
   return () => f(a());
 }
 

@@ -1,23 +1,13 @@
 // An interpreter for the Loop IR: every loop runs in order (grid, thread and vector loops too), so
 // it checks that lowering preserved meaning, independently of any backend. Loads and stores outside
 // a buffer throw: a kernel must never touch memory outside its buffers.
-import { erf, rsqrt, sigmoid } from './mathfns.js';
+import { UNARY_MATH } from './mathfns.js';
 import type { IExpr, LoopProgram, Stmt, VExpr } from './loops.js';
 import type { Tensor } from './tensor.js';
 
 export type Buffers = Map<string, Float32Array | Int32Array>;
 
-const UNARY: Record<string, (x: number) => number> = {
-  neg: (x) => -x,
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  rsqrt,
-  tanh: Math.tanh,
-  erf,
-  sigmoid,
-  abs: Math.abs,
-};
+const UNARY: Record<string, (x: number) => number> = { ...UNARY_MATH, neg: (x) => -x };
 
 const BINARY: Record<string, (a: number, b: number) => number> = {
   '+': (a, b) => a + b,

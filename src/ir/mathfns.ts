@@ -26,3 +26,15 @@ export function erf(x: number): number {
 
 export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 export const rsqrt = (x: number): number => 1 / Math.sqrt(x);
+
+/** The unary builtins of the language, in float64: shared by both interpreters. */
+export const UNARY_MATH: Readonly<Record<string, (x: number) => number>> = {
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  rsqrt,
+  tanh: Math.tanh,
+  erf,
+  sigmoid,
+  abs: Math.abs,
+};

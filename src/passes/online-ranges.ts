@@ -3,23 +3,10 @@
 // frontend/order.ts), so that printKernel → checkSource gives back exactly the IR a pass built.
 import type { Einsum, IndexRange, KernelIR, Step, TensorInfo } from '../ir/cascade.js';
 import { freeIndices, walkExpr, type Expr } from '../ir/expr.js';
-
-/** The index a left-side subscript names: `i`, or `i` in `i + 1`; undefined for the `0` of an init. */
-const lhsIndex = (sub: Expr): string | undefined =>
-  sub.k === 'index' ? sub.name : sub.k === 'binary' && sub.a.k === 'index' ? sub.a.name : undefined;
+import { lhsIndex, minusOne, plusOne } from '../frontend/ranges.js';
 
 const role = (e: Einsum): 'init' | 'update' | 'plain' =>
   e.subs.some((s) => s.k === 'num') ? 'init' : e.subs.some((s) => s.k === 'binary') ? 'update' : 'plain';
-
-const plusOne = (e: Expr): Expr =>
-  e.k === 'num'
-    ? { k: 'num', value: e.value + 1 }
-    : { k: 'binary', op: '+', a: e, b: { k: 'num', value: 1 } };
-const minusOne = (e: Expr): Expr => {
-  if (e.k === 'num') return { k: 'num', value: e.value - 1 };
-  if (e.k === 'binary' && e.op === '+' && e.b.k === 'num' && e.b.value === 1) return e.a;
-  return { k: 'binary', op: '-', a: e, b: { k: 'num', value: 1 } };
-};
 
 /** Ranges of one statement: first candidate from the left side's known shape, then plain reads, then the rank named like the index. */
 function rangesOf(

@@ -2,6 +2,7 @@
 // primes, non-multiples of the GEMM tile), on 1 and 2 threads. Tolerance: 1e-5 relative to
 // max(1, |expected|) — f32 arithmetic in a different order than the float64 interpreter.
 import { describe, expect, test } from 'vitest';
+import { maxRelativeError } from '../support/compare.js';
 import { buildWasmProgram } from '../../src/backends/wasm/program.js';
 import { WasmRunner } from '../../src/backends/wasm/runner.js';
 import { checkFile } from '../../src/frontend/index.js';
@@ -23,13 +24,6 @@ const CASES: [string, Record<string, number>][] = [
   ['attention_1pass', { P: 5, M: 12, E: 3, F: 3 }],
   ['causal_attention', { P: 3, M: 8, E: 4, F: 2 }],
 ];
-
-function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++)
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
-  return worst;
-}
 
 describe('wasm equals the interpreter', () => {
   test.each(CASES)('%s %o on 1 and 2 threads', async (name, ranks) => {

@@ -1,6 +1,7 @@
 // Every example through the whole pipeline: the Loop IR, run by its own interpreter, equals the
 // reference interpreter on the Cascade IR; the arena never overlaps two live buffers.
 import { describe, expect, test } from 'vitest';
+import { maxRelativeError } from '../support/compare.js';
 import { checkFile } from '../../src/frontend/index.js';
 import { bindKernel } from '../../src/ir/bind.js';
 import { interpret } from '../../src/ir/interpreter.js';
@@ -23,13 +24,6 @@ const EXAMPLES: [string, Record<string, number>][] = [
   ['attention_1pass', { P: 5, M: 12, E: 3, F: 3 }],
   ['causal_attention', { P: 3, M: 8, E: 4, F: 2 }],
 ];
-
-function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++)
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
-  return worst;
-}
 
 describe('pipeline preserves meaning', () => {
   test.each(EXAMPLES)('%s %o', (name, ranks) => {
