@@ -2,7 +2,11 @@
  * `npm run bench`: runs every benchmark section in turn and merges each section's rows into
  * bench/results.json. Add a section by appending to SECTIONS.
  */
+import { benchAttention } from './attention.js';
 import { benchGemm } from './gemm.js';
+import { benchMlp } from './mlp.js';
+import { benchMemory } from './memory.js';
+import { benchLlama } from './llama.js';
 import { mergeResults } from './results.js';
 
 interface Section {
@@ -10,7 +14,13 @@ interface Section {
   run: () => Promise<unknown>;
 }
 
-const SECTIONS: Section[] = [{ name: 'gemm', run: () => benchGemm() }];
+const SECTIONS: Section[] = [
+  { name: 'llama', run: () => benchLlama() },
+  { name: 'gemm', run: () => benchGemm() },
+  { name: 'memory', run: () => benchMemory() },
+  { name: 'attention', run: () => benchAttention() },
+  { name: 'mlp', run: () => benchMlp() },
+];
 
 const only = process.argv.slice(2);
 for (const section of SECTIONS) {

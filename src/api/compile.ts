@@ -7,7 +7,7 @@ import { EinError } from '../frontend/diagnostics.js';
 import { parse } from '../frontend/parser.js';
 import { bindKernel } from '../ir/bind.js';
 import type { CascadeProgram } from '../ir/cascade.js';
-import { compileKernel, type Pass } from '../passes/pipeline.js';
+import { compileKernelAsync, type Pass } from '../passes/pipeline.js';
 import type { CompileState } from '../passes/state.js';
 import { KernelCache } from './cache.js';
 import { Kernel, TARGET_NAMES, type Target } from './kernel.js';
@@ -25,6 +25,12 @@ export interface CompileOptions {
   readonly kernel?: string;
   /** 'off' keeps multi-pass softmax chains as written (`ein compile --no-online`). */
   readonly online?: 'auto' | 'off';
+  /**
+   * Run the COSMA planner: the scratchpad (bytes) all global buffers share; the report then holds
+   * its plan with spills and reloads (`report.cosma`). The ILP stops after `cosmaTimeLimit` seconds.
+   */
+  readonly cosmaScratchpad?: number;
+  readonly cosmaTimeLimit?: number;
   /** The file name diagnostics show; default '<input>'. */
   readonly file?: string;
 }
@@ -46,18 +52,22 @@ function defaultThreads(): number {
 function checkOptions(opts: CompileOptions): void {
   const target = opts.target ?? 'wasm';
   if (!TARGET_NAMES.includes(target))
-    throw new EinError({ message: `unknown target '${target}'`, hint: `targets: ${TARGET_NAMES.join(', ')}` });
+    throw new EinError({
+      message: `unknown target '${target}'`,
+      hint: `targets: ${TARGET_NAMES.join(', ')}`,
+    });
   const positive = (what: string, v: number | undefined) => {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1))
       throw new EinError({ message: `${what} must be a positive integer, got ${v}` });
   };
   positive('threads', opts.threads);
   positive('scratchpad', opts.scratchpad);
+  positive('cosmaScratchpad', opts.cosmaScratchpad);
   for (const [name, value] of Object.entries(opts.ranks ?? {})) positive(`rank ${name}`, value);
 }
 
 /** Compiles without the cache. */
-export function compileUncached(source: string, opts: CompileOptions = {}): Kernel {
+export async function compileUncached(source: string, opts: CompileOptions = {}): Promise<Kernel> {
   checkOptions(opts);
   const file = opts.file ?? '<input>';
   const program = checkProgram(source, file);
@@ -66,13 +76,15 @@ export function compileUncached(source: string, opts: CompileOptions = {}): Kern
   const threads = target === 'wasm' ? (opts.threads ?? defaultThreads()) : 1;
   try {
     const passes: { pass: Pass; state: CompileState }[] = [];
-    const state = compileKernel(program, {
+    const state = await compileKernelAsync(program, {
       kernel: opts.kernel,
       target: pipelineTarget,
       ranks: opts.ranks,
       scratchpadBytes: opts.scratchpad,
       threads,
       online: opts.online,
+      cosmaScratchpadBytes: opts.cosmaScratchpad,
+      cosmaTimeLimitSeconds: opts.cosmaTimeLimit,
       onPass: (pass, s) => passes.push({ pass, state: s }),
     });
     const kernelName = state.kernel.name;
@@ -87,7 +99,15 @@ export function compileUncached(source: string, opts: CompileOptions = {}): Kern
   }
 }
 
-const cache = new KernelCache<Kernel>(64, (k) => void k.close());
+// Promises are cached, so concurrent compiles of the same program share one; failures are dropped.
+const cache = new KernelCache<Promise<Kernel>>(
+  64,
+  (k) =>
+    void k.then(
+      (kernel) => kernel.close(),
+      () => undefined,
+    ),
+);
 
 /** The cache key: the source and every option that changes the compiled code. */
 export function cacheKey(source: string, opts: CompileOptions): string {
@@ -100,6 +120,8 @@ export function cacheKey(source: string, opts: CompileOptions): string {
     opts.threads ?? null,
     opts.kernel ?? null,
     opts.online ?? 'auto',
+    opts.cosmaScratchpad ?? null,
+    opts.cosmaTimeLimit ?? null,
     opts.file ?? '<input>',
   ]);
 }
@@ -108,11 +130,14 @@ export function cacheKey(source: string, opts: CompileOptions): string {
  * Compiles the last kernel of `source` (or `opts.kernel`) for `opts.target`. The result is cached:
  * the same source and options return the same Kernel.
  */
-export async function compile(source: string, opts: CompileOptions = {}): Promise<Kernel> {
-  return cache.get(cacheKey(source, opts), () => compileUncached(source, opts));
+export function compile(source: string, opts: CompileOptions = {}): Promise<Kernel> {
+  const key = cacheKey(source, opts);
+  const kernel = cache.get(key, () => compileUncached(source, opts));
+  kernel.catch(() => cache.delete(key));
+  return kernel;
 }
 
 /** Closes and forgets every cached kernel (their WASM thread pools end). */
 export async function clearCache(): Promise<void> {
-  await cache.clear(async (k) => k.close());
+  await cache.clear(async (k) => (await k.catch(() => undefined))?.close());
 }

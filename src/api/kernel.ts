@@ -120,7 +120,10 @@ export class Kernel {
         if (!run)
           throw new EinError({
             message: `the ${this.target} backend cannot run kernels in this build`,
-            hint: this.target === 'cuda' ? 'CUDA source is for nvcc; run on wasm or wgsl' : 'run on wasm or interp',
+            hint:
+              this.target === 'cuda'
+                ? 'CUDA source is for nvcc; run on wasm or wgsl'
+                : 'run on wasm or interp',
           });
         return run(this.state, tensors);
       }
@@ -148,7 +151,10 @@ export class Kernel {
       const value = inputs[p];
       if (value === undefined)
         throw this.located(
-          new EinError({ message: `input ${p} of ${kernel.name} was not given`, span: kernel.tensors[p]!.span }),
+          new EinError({
+            message: `input ${p} of ${kernel.name} was not given`,
+            span: kernel.tensors[p]!.span,
+          }),
         );
       const t = toTensor(value, p, this.shapes[p]);
       const declared = kernel.tensors[p]!.dtype;

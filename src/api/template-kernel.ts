@@ -81,7 +81,8 @@ export function analyzeTemplate(text: string): TemplateAnalysis {
       if (e.k !== 'access') return;
       link(e.tensor, e.subs);
       readBy.set(e.tensor, (readBy.get(e.tensor) ?? new Set()).add(i));
-      if (!defined.has(e.tensor) && !order.some((o) => o.name === e.tensor)) order.push({ name: e.tensor, access: e });
+      if (!defined.has(e.tensor) && !order.some((o) => o.name === e.tensor))
+        order.push({ name: e.tensor, access: e });
     });
   });
 
@@ -95,7 +96,10 @@ export function analyzeTemplate(text: string): TemplateAnalysis {
     const known = nameOf.get(root);
     if (known) return known;
     // The axis's own index first (`A[m, k]` → M), then any other index tied to the same rank.
-    const candidates = [...(sub.k === 'index' ? [sub.name] : []), ...indexOrder.filter((ix) => inComponent(ix, root))];
+    const candidates = [
+      ...(sub.k === 'index' ? [sub.name] : []),
+      ...indexOrder.filter((ix) => inComponent(ix, root)),
+    ];
     const name =
       candidates.map((ix) => ix.toUpperCase()).find((n) => isRankName(n) && !taken.has(n)) ??
       fallbackName(tensor, axis, taken);
@@ -115,7 +119,11 @@ export function analyzeTemplate(text: string): TemplateAnalysis {
   });
   const outputs = sinks.length ? sinks : statements.length ? [statements[statements.length - 1]!.tensor] : [];
   if (outputs.length === 0)
-    throw new EinError({ message: 'the template defines no tensor', hint: 'write a statement: C[m, n] = A[m, k] * B[k, n]' }, TEMPLATE_FILE, text);
+    throw new EinError(
+      { message: 'the template defines no tensor', hint: 'write a statement: C[m, n] = A[m, k] * B[k, n]' },
+      TEMPLATE_FILE,
+      text,
+    );
   return { params, outputs, text };
 }
 

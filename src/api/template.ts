@@ -5,7 +5,13 @@
 import { EinError } from '../frontend/diagnostics.js';
 import { compile, type CompileOptions } from './compile.js';
 import type { Kernel } from './kernel.js';
-import { analyzeTemplate, remapError, TEMPLATE_FILE, templateKernel, type TemplateAnalysis } from './template-kernel.js';
+import {
+  analyzeTemplate,
+  remapError,
+  TEMPLATE_FILE,
+  templateKernel,
+  type TemplateAnalysis,
+} from './template-kernel.js';
 import { toTensor, type Tensor, type TensorInput } from './tensors.js';
 
 export type TemplateOptions = Omit<CompileOptions, 'ranks' | 'kernel' | 'file'>;

@@ -75,7 +75,9 @@ export function toTensor(value: TensorInput, name: string, expected?: readonly n
     if (shape.some((s) => !Number.isInteger(s) || s < 1))
       fail(`${name} has shape [${shape.join(', ')}]`, 'every axis needs a positive integer size');
     if (value.data.length !== sizeOf(shape))
-      fail(`${name} has ${value.data.length} elements but its shape [${shape.join(', ')}] holds ${sizeOf(shape)}`);
+      fail(
+        `${name} has ${value.data.length} elements but its shape [${shape.join(', ')}] holds ${sizeOf(shape)}`,
+      );
     const dtype = value.dtype ?? (value.data instanceof Int32Array ? 'i32' : 'f32');
     const data =
       dtype === 'i32'

@@ -14,7 +14,7 @@
 //             idle, and grid iterations are independent by definition, so this is always valid;
 //   single    anything else: one invocation per workgroup runs the body in order, as the Loop IR
 //             interpreter does (thread loops become plain loops). Always correct, rarely fast.
-import type { ContractStmt, LoopKernel, Stmt } from '../ir/loops.js';
+import type { ContractStmt, IExpr, LoopKernel, Stmt, VExpr } from '../ir/loops.js';
 
 export interface GridLoop {
   readonly var: string;
@@ -51,6 +51,8 @@ export type LaunchPlan =
 
 export interface LaunchLimits {
   readonly maxThreadsPerWorkgroup: number;
+  /** Bytes of workgroup (shared) memory a kernel may declare. */
+  readonly maxWorkgroupBytes: number;
 }
 
 /** Threads per workgroup when the flattened grid is spread over threads ('items'). */
@@ -81,7 +83,7 @@ export function planLaunch(kernel: LoopKernel, limits: LaunchLimits): LaunchPlan
     if (!(strided && containsBarrier(body)))
       return { kind: 'threads', grid, body, threadExtents, strided, threads, workgroups: groups };
   }
-  if (nests && nests.length === 0 && kernel.locals.length === 0 && !containsBarrier(body) && groups > 1) {
+  if (!containsThreadLoop(body) && kernel.locals.length === 0 && !containsBarrier(body) && groups > 1) {
     const threads = Math.min(ITEMS_PER_WORKGROUP, pow2AtLeast(groups), limits.maxThreadsPerWorkgroup);
     return { kind: 'items', grid, body, items: groups, threads, workgroups: Math.ceil(groups / threads) };
   }
@@ -94,13 +96,23 @@ function planContract(grid: GridLoop[], contract: ContractStmt, limits: LaunchLi
   const m0 = Math.min(16, pow2AtLeast(contract.m));
   const n = Math.min(pow2AtLeast(contract.n), Math.max(1, Math.floor(max / m0)));
   const m = Math.min(pow2AtLeast(contract.m), Math.max(1, Math.floor(max / n)));
-  const tile = { m, n, k: Math.min(CONTRACT_TILE_K, pow2AtLeast(contract.kDim)) };
+  // Slices as deep as the workgroup memory allows (a 1 × 256 tile of a matrix-vector product is wide).
+  let k = Math.min(CONTRACT_TILE_K, pow2AtLeast(contract.kDim));
+  while (k > 1 && (m + n) * k * 4 > limits.maxWorkgroupBytes) k /= 2;
+  const tile = { m, n, k };
   const tiles: GridLoop[] = [
     { var: 'tile_m', extent: Math.ceil(contract.m / m) },
     { var: 'tile_n', extent: Math.ceil(contract.n / n) },
   ];
   const all = [...grid, ...tiles];
-  return { kind: 'contract', grid: all, contract, tile, threads: m * n, workgroups: product(all.map((g) => g.extent)) };
+  return {
+    kind: 'contract',
+    grid: all,
+    contract,
+    tile,
+    threads: m * n,
+    workgroups: product(all.map((g) => g.extent)),
+  };
 }
 
 /**
@@ -113,15 +125,9 @@ function threadNests(body: readonly Stmt[]): number[][] | undefined {
   const visit = (stmts: readonly Stmt[]): boolean =>
     stmts.every((s) => {
       if (s.k === 'for' && s.kind === 'thread') {
-        const extents: number[] = [];
-        let nest: Stmt = s;
-        while (nest.k === 'for' && nest.kind === 'thread') {
-          extents.push(nest.extent);
-          if (nest.body.length !== 1 || nest.body[0]!.k !== 'for' || nest.body[0]!.kind !== 'thread') break;
-          nest = nest.body[0]!;
-        }
-        if (containsThreadLoop(innermost(s, extents.length))) return false;
-        nests.push(extents);
+        const nest = threadNest(s);
+        if (containsThreadLoop(nest.body)) return false;
+        nests.push(nest.loops.map((l) => l.extent));
         return true;
       }
       if (s.k === 'for' || s.k === 'if') return visit(s.body);
@@ -134,17 +140,32 @@ function threadNests(body: readonly Stmt[]): number[][] | undefined {
   return nests;
 }
 
-function innermost(s: Stmt, depth: number): readonly Stmt[] {
-  let body: readonly Stmt[] = [s];
-  for (let i = 0; i < depth; i++) body = (body[0] as Extract<Stmt, { k: 'for' }>).body;
-  return body;
+/**
+ * A nest of thread loops starting at `top`: directly nested, or with a guard between two (lowering
+ * guards each tiled dimension where its tile overhangs). `body` is the nest with its thread loops
+ * removed and its guards kept: what one invocation runs once its loop variables are set.
+ */
+export function threadNest(top: Extract<Stmt, { k: 'for' }>): { loops: GridLoop[]; body: Stmt[] } {
+  const loops: GridLoop[] = [];
+  const strip = (loop: Extract<Stmt, { k: 'for' }>): Stmt[] => {
+    loops.push({ var: loop.var, extent: loop.extent });
+    const only = loop.body.length === 1 ? loop.body[0]! : undefined;
+    if (only?.k === 'for' && only.kind === 'thread') return strip(only);
+    const inner = only?.k === 'if' && only.body.length === 1 ? only.body[0]! : undefined;
+    if (only?.k === 'if' && inner?.k === 'for' && inner.kind === 'thread')
+      return [{ ...only, body: strip(inner) }];
+    return [...loop.body];
+  };
+  const body = strip(top);
+  return { loops, body };
 }
 
 function someStmt(stmts: readonly Stmt[], test: (s: Stmt) => boolean): boolean {
   return stmts.some((s) => test(s) || ((s.k === 'for' || s.k === 'if') && someStmt(s.body, test)));
 }
 
-const containsThreadLoop = (stmts: readonly Stmt[]) => someStmt(stmts, (s) => s.k === 'for' && s.kind === 'thread');
+const containsThreadLoop = (stmts: readonly Stmt[]) =>
+  someStmt(stmts, (s) => s.k === 'for' && s.kind === 'thread');
 export const containsBarrier = (stmts: readonly Stmt[]) => someStmt(stmts, (s) => s.k === 'barrier');
 
 /** Workgroup counts in x, y, z with each at most `maxPerDimension`; their product may exceed `total`. */
@@ -154,6 +175,60 @@ export function splitDispatch(total: number, maxPerDimension: number): [number, 
   const rest = Math.ceil(total / x);
   if (rest <= maxPerDimension) return [x, rest, 1];
   const z = Math.ceil(rest / maxPerDimension);
-  if (z > maxPerDimension) throw new Error(`${total} workgroups do not fit in a 3-D dispatch of ${maxPerDimension}`);
+  if (z > maxPerDimension)
+    throw new Error(`${total} workgroups do not fit in a 3-D dispatch of ${maxPerDimension}`);
   return [x, maxPerDimension, z];
+}
+
+export interface BufferUse {
+  read: boolean;
+  written: boolean;
+}
+
+/** Every buffer `stmts` loads from or stores to, and how. */
+export function referencedBuffers(stmts: readonly Stmt[]): Map<string, BufferUse> {
+  const uses = new Map<string, BufferUse>();
+  const use = (name: string, written: boolean) => {
+    const u = uses.get(name) ?? { read: false, written: false };
+    if (written) u.written = true;
+    else u.read = true;
+    uses.set(name, u);
+  };
+  const index = (e: IExpr): void => {
+    if (e.k === 'iload') {
+      use(e.buffer, false);
+      index(e.index);
+    } else if (e.k !== 'const' && e.k !== 'var') [e.a, e.b].forEach(index);
+  };
+  const value = (e: VExpr): void => {
+    if (e.k === 'load') {
+      use(e.buffer, false);
+      index(e.index);
+    } else if (e.k === 'int') index(e.a);
+    else if (e.k === 'unary') value(e.a);
+    else if (e.k === 'binary') [e.a, e.b].forEach(value);
+    else if (e.k === 'select') [e.cond, e.a, e.b].forEach(value);
+  };
+  const visit = (list: readonly Stmt[]): void => {
+    for (const s of list) {
+      if (s.k === 'for') visit(s.body);
+      else if (s.k === 'if') {
+        [s.cond.a, s.cond.lt].forEach(index);
+        visit(s.body);
+      } else if (s.k === 'let' || s.k === 'set' || s.k === 'reduce') value(s.value);
+      else if (s.k === 'store') {
+        index(s.index);
+        value(s.value);
+        use(s.buffer, true);
+      } else if (s.k === 'contract') {
+        [s.outOffset, s.aOffset, s.bOffset].forEach(index);
+        use(s.a, false);
+        use(s.b, false);
+        if (s.accumulate) use(s.out, false);
+        use(s.out, true);
+      }
+    }
+  };
+  visit(stmts);
+  return uses;
 }

@@ -5,6 +5,7 @@ import { EinError } from '../frontend/diagnostics.js';
 import { checkCommand } from './commands/check.js';
 import { compileCommand, type CompileCommandOptions } from './commands/compile.js';
 import { demoCommand } from './commands/demo.js';
+import { explainCommand, type ExplainOptions } from './commands/explain.js';
 import { fmtCommand } from './commands/fmt.js';
 import { generateCommand, parseNumberOption, type GenerateOptions } from './commands/generate.js';
 import { playgroundCommand, type PlaygroundOptions } from './commands/playground.js';
@@ -105,6 +106,31 @@ function buildProgram(io: CliIO, setCode: (code: number | Promise<number>) => vo
     .option('--dist <dir>', 'serve this prebuilt playground instead of building one')
     .option('--dev', "run Vite's dev server (reloads on edits)")
     .action((opts: PlaygroundOptions) => setCode(playgroundCommand(opts, io)));
+
+  program
+    .command('explain')
+    .description(
+      'memory plans: COSMA scratchpad allocation (ILP beside greedy) with --scratchpad, AutoChunk with --max-memory; then the compile explanation',
+    )
+    .argument('<file>', '.ein file')
+    .option('-k, --kernel <name>', 'kernel to explain (default: the last one in the file)')
+    .option('--rank <NAME=INT>', 'the value of a symbolic rank (repeatable), e.g. --rank T=64', collectPair)
+    .option('--scratchpad <bytes>', 'COSMA: the scratchpad all global buffers share (e.g. 64KiB)', parseBytes)
+    .option('--max-memory <bytes>', 'AutoChunk: budget for the peak of intermediate memory', parseBytes)
+    .addOption(
+      new Option('-t, --target <target>', 'target').choices(['wasm', 'wgsl', 'cuda']).default('wasm'),
+    )
+    .option(
+      '--kernel-scratchpad <bytes>',
+      "fusion's on-chip bytes per workgroup (default: the target's)",
+      parseBytes,
+    )
+    .option('--threads <n>', 'worker threads the memory plan provides for (WASM)', parseInteger)
+    .option('--time-limit <seconds>', 'ILP time limit per solve (default 10)', parseInteger)
+    .option('--no-online', 'do not rewrite multi-pass softmax chains into the 1-pass form')
+    .option('--report <path.json>', 'write the compile report with both plans as JSON')
+    .option('--max-tensor-bytes <bytes>', 'largest tensor allowed (default 1GiB)', parseBytes)
+    .action((file: string, opts: ExplainOptions) => setCode(explainCommand(file, opts, io)));
 
   program
     .command('demo')

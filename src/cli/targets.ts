@@ -9,6 +9,17 @@ import { runBound, type Tensors } from '../ir/interpreter.js';
 import { executeLoops } from '../ir/loop-interpreter.js';
 import { compileKernel } from '../passes/pipeline.js';
 import type { TargetName } from '../backends/targets.js';
+import { emitters } from '../backends/emitters.js';
+import { acquireGpu } from '../backends/wgsl/device.js';
+import { emitWgsl } from '../backends/wgsl/emit.js';
+import { runLoopsOnGpu } from '../backends/wgsl/run.js';
+import { emitCuda } from '../backends/cuda/emit.js';
+import { runCudaEmulated } from '../backends/cuda/run.js';
+import { EinError } from '../frontend/diagnostics.js';
+
+// `ein compile --target wgsl|cuda -o DIR` writes what these emit besides the Loop IR.
+emitters.wgsl ??= emitWgsl;
+emitters.cuda ??= emitCuda;
 
 export interface RunRequest {
   readonly bound: BoundKernel;
@@ -30,6 +41,9 @@ export function compileBound(bound: BoundKernel, target: TargetName, threads = 1
 
 export const defaultThreads = (): number => Math.max(1, cpus().length);
 
+/** Targets whose models run as one persistent module (`ein generate`: src/runtime/wasm-model-llama.ts). */
+export const persistentModelTargets: ReadonlySet<string> = new Set(['wasm']);
+
 export const runners: Record<string, Runner> = {
   interp: async ({ bound, inputs }) => runBound(bound, inputs),
   /** The Loop IR's own interpreter: checks the passes without any backend. */
@@ -46,5 +60,20 @@ export const runners: Record<string, Runner> = {
     } finally {
       await runner.close();
     }
+  },
+  /** WGSL on a WebGPU device (a CPU adapter such as lavapipe works), compared in the tests. */
+  wgsl: async ({ bound, inputs }) => {
+    const acquired = await acquireGpu();
+    if (!acquired.ok) throw new EinError({ message: `--target wgsl: ${acquired.reason}` });
+    try {
+      return await runLoopsOnGpu(acquired.gpu, compileBound(bound, 'wgsl').loops!, inputs);
+    } finally {
+      acquired.gpu.destroy();
+    }
+  },
+  /** The CUDA kernels and launcher, compiled with g++ through ein_cuda_emu.h and run on the CPU. */
+  'cuda-emu': async ({ bound, inputs }) => {
+    const [outputs] = await runCudaEmulated([{ loops: compileBound(bound, 'cuda').loops!, inputs }]);
+    return outputs!;
   },
 };

@@ -105,7 +105,7 @@ class Machine {
   step(s: Stmt): void {
     switch (s.k) {
       case 'for':
-        for (let i = 0; i < s.extent; i++) {
+        for (let i = 0, n = s.bound ? Math.min(s.extent, this.int(s.bound)) : s.extent; i < n; i++) {
           this.ints.set(s.var, i);
           this.run(s.body);
         }

@@ -78,6 +78,12 @@ export type Stmt =
       readonly extent: number;
       readonly kind: LoopKind;
       readonly body: readonly Stmt[];
+      /**
+       * A dynamic trip count (mask-bounds.ts): the loop may stop after min(extent, bound) iterations
+       * because the later ones are proven no-ops (a mask such as `t <= pos` makes them identities).
+       * Running all `extent` iterations is still correct, so a backend may ignore it.
+       */
+      readonly bound?: IExpr;
     }
   | { readonly k: 'if'; readonly cond: ICond; readonly body: readonly Stmt[] }
   | { readonly k: 'let'; readonly name: string; readonly value: VExpr }

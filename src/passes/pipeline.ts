@@ -18,6 +18,7 @@ import { online } from './online.js';
 import { passcount } from './passcount.js';
 import { dumpPasscount } from './dump.js';
 import { planMemory } from './memplan.js';
+import { dynamicBounds } from './dynamic-bounds.js';
 import { autoChunk } from './chunking.js';
 import { cosmaDecisions, planCosma, planCosmaGreedy } from './cosma-pass.js';
 import { kernelOperatorGraph } from './kernel-graph.js';
@@ -163,6 +164,12 @@ ${dumpPasscount(state)}`,
     name: 'lower',
     description: 'lower every kernel to the Loop IR',
     run: (state, ctx) => ({ ...state, loops: checkBufferLimits(buildLoopProgram(state), state, ctx) }),
+    dump: (state) => printLoopProgram(state.loops!),
+  },
+  {
+    name: 'bounds',
+    description: 'dynamic trip counts: loops masked by `t <= pos` stop at pos + 1 (dynamic-bounds.ts)',
+    run: (state) => ({ ...state, loops: dynamicBounds(state.loops!) }),
     dump: (state) => printLoopProgram(state.loops!),
   },
   {

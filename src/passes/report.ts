@@ -25,6 +25,9 @@ export interface CompileReport {
   readonly peakBytes: number;
   readonly arenaBytes: number;
   readonly memory: CompileState['memory'];
+  /** AutoChunk's plan (--max-memory) and the COSMA scratchpad plan with its greedy baseline. */
+  readonly chunking?: CompileState['chunking'];
+  readonly cosma?: CompileState['cosma'];
   readonly decisions: readonly Decision[];
 }
 
@@ -50,6 +53,8 @@ export function buildReport(
     peakBytes: state.memory!.peakBytes,
     arenaBytes: state.memory!.arenaBytes,
     memory: state.memory,
+    ...(state.chunking ? { chunking: state.chunking } : {}),
+    ...(state.cosma ? { cosma: state.cosma } : {}),
     decisions: state.decisions,
   };
 }

@@ -14,11 +14,20 @@ export interface SliceSpec {
 function runs(spec: SliceSpec): { outer: number; run: number; fullStride: number; chunkStart: number } {
   const inner = sizeOf(spec.shape.slice(spec.axis + 1));
   const extent = spec.shape[spec.axis]!;
-  return { outer: sizeOf(spec.shape.slice(0, spec.axis)), run: spec.size * inner, fullStride: extent * inner, chunkStart: spec.chunk * spec.size * inner };
+  return {
+    outer: sizeOf(spec.shape.slice(0, spec.axis)),
+    run: spec.size * inner,
+    fullStride: extent * inner,
+    chunkStart: spec.chunk * spec.size * inner,
+  };
 }
 
 /** Copies chunk `spec.chunk` of `full` into `into` (which holds exactly one chunk). */
-export function gatherChunk(full: Float32Array | Int32Array, into: Float32Array | Int32Array, spec: SliceSpec): void {
+export function gatherChunk(
+  full: Float32Array | Int32Array,
+  into: Float32Array | Int32Array,
+  spec: SliceSpec,
+): void {
   const { outer, run, fullStride, chunkStart } = runs(spec);
   for (let o = 0; o < outer; o++) {
     const from = o * fullStride + chunkStart;
@@ -27,7 +36,12 @@ export function gatherChunk(full: Float32Array | Int32Array, into: Float32Array 
 }
 
 /** Writes one chunk `part` into its place in `full`. */
-export function scatterChunk(part: Float32Array | Int32Array, full: Float32Array | Int32Array, spec: SliceSpec): void {
+export function scatterChunk(
+  part: Float32Array | Int32Array,
+  full: Float32Array | Int32Array,
+  spec: SliceSpec,
+): void {
   const { outer, run, fullStride, chunkStart } = runs(spec);
-  for (let o = 0; o < outer; o++) full.set(part.subarray(o * run, (o + 1) * run), o * fullStride + chunkStart);
+  for (let o = 0; o < outer; o++)
+    full.set(part.subarray(o * run, (o + 1) * run), o * fullStride + chunkStart);
 }

@@ -65,13 +65,22 @@ export function cosmaLayout(program: LoopProgram, memory: MemoryPlan, plan: Scra
   for (const step of plan.steps) {
     const resident = new Map(step.resident.map((p) => [p.tensor, regionOffset + p.offset]));
     const copies: BufferCopy[] = [];
-    for (const t of step.spills) copies.push({ tensor: t, kind: 'spill', from: previous.get(t)!, to: home(t), bytes: bytesOf(t) });
-    for (const t of step.loads) copies.push({ tensor: t, kind: 'load', from: home(t), to: resident.get(t)!, bytes: bytesOf(t) });
-    for (const t of step.reloads) copies.push({ tensor: t, kind: 'reload', from: home(t), to: resident.get(t)!, bytes: bytesOf(t) });
+    for (const t of step.spills)
+      copies.push({ tensor: t, kind: 'spill', from: previous.get(t)!, to: home(t), bytes: bytesOf(t) });
+    for (const t of step.loads)
+      copies.push({ tensor: t, kind: 'load', from: home(t), to: resident.get(t)!, bytes: bytesOf(t) });
+    for (const t of step.reloads)
+      copies.push({ tensor: t, kind: 'reload', from: home(t), to: resident.get(t)!, bytes: bytesOf(t) });
     before.set(step.operator, copies);
     after.set(
       step.operator,
-      step.stores.map((t) => ({ tensor: t, kind: 'store', from: resident.get(t)!, to: home(t), bytes: bytesOf(t) })),
+      step.stores.map((t) => ({
+        tensor: t,
+        kind: 'store',
+        from: resident.get(t)!,
+        to: home(t),
+        bytes: bytesOf(t),
+      })),
     );
     kernelOffsets.set(step.operator, resident);
     previous = resident;

@@ -2,10 +2,15 @@
 // iterations [start, end) of its outermost grid loop, so a thread pool can split them. A call first
 // claims a free scratch slot (an atomic flag per worker) for the kernel's on-chip slices.
 import binaryen from 'binaryen';
-import type { IExpr, LoopKernel, Stmt, VExpr } from '../../ir/loops.js';
+import type { BufferDecl, IExpr, LoopKernel, Stmt, VExpr } from '../../ir/loops.js';
+import { loadsOf } from '../../passes/index-algebra.js';
+import type { ForStmt, ScalarHooks } from './emit-hooks.js';
 import { FunctionLocals } from './function-locals.js';
+import { rewriteForSimd } from './kernel-rewrite.js';
 import type { WasmLayout } from './layout.js';
+import { maskBounds } from '../../passes/mask-bounds.js';
 import { ScalarMath } from './scalar-math.js';
+import { LoopVectorizer } from './vectorize.js';
 
 type X = binaryen.ExpressionRef;
 
@@ -15,22 +20,89 @@ export interface KernelExport {
   readonly count: number;
 }
 
-class KernelEmitter {
-  private readonly locals = new FunctionLocals(2);
+export interface LoopKernelOptions {
+  /** Emit f32x4 code for the loops that allow it (vectorize.ts); scalar otherwise. Default on. */
+  readonly simd?: boolean;
+  /** The module has relaxed SIMD: vector sums of products use relaxed_madd. */
+  readonly relaxedSimd?: boolean;
+  /** The program's global buffers (sizes let vector code prove speculative loads in range). */
+  readonly buffers?: readonly BufferDecl[];
+}
+
+class KernelEmitter implements ScalarHooks {
+  readonly locals = new FunctionLocals(2);
   private readonly ints = new Map<string, number>();
   private readonly regs = new Map<string, number>();
   private readonly scratch: number;
   private readonly slot: number;
-  private label = 0;
+  private labelCount = 0;
+  private readonly vectorizer?: LoopVectorizer;
+  /** Loops proven to do nothing past a mask bound (mask-bounds.ts). */
+  private readonly bounds: Map<ForStmt, IExpr>;
+  private readonly extents = new Map<string, number>();
+  private readonly loads = new Map<string, number>();
+  readonly relaxedSimd: boolean;
 
   constructor(
-    private readonly mod: binaryen.Module,
-    private readonly math: ScalarMath,
+    readonly mod: binaryen.Module,
+    readonly math: ScalarMath,
     private readonly kernel: LoopKernel,
     private readonly layout: WasmLayout,
+    private readonly options: LoopKernelOptions = {},
   ) {
     this.scratch = this.locals.add(binaryen.i32);
     this.slot = this.locals.add(binaryen.i32);
+    this.relaxedSimd = options.relaxedSimd ?? false;
+    this.bounds = maskBounds(kernel);
+    this.survey(kernel.body);
+    if (options.simd ?? true) this.vectorizer = new LoopVectorizer(this);
+  }
+
+  /** Loop extents and per-buffer load counts, for the vectoriser's legality checks. */
+  private survey(stmts: readonly Stmt[]): void {
+    const count = (buffer: string) => this.loads.set(buffer, (this.loads.get(buffer) ?? 0) + 1);
+    for (const s of stmts) {
+      if (s.k === 'for') this.extents.set(s.var, s.extent);
+      if (s.k === 'let' || s.k === 'set' || s.k === 'reduce' || s.k === 'store') loadsOf(s.value, count);
+      if (s.k === 'contract') [s.a, s.b, s.out].forEach(count);
+      if (s.k === 'for' || s.k === 'if') this.survey(s.body);
+    }
+  }
+
+  label(prefix: string): string {
+    return `${prefix}${this.labelCount++}`;
+  }
+
+  upperBound(s: ForStmt): binaryen.ExpressionRef {
+    const m = this.mod;
+    // The Loop IR's own bound (passes/dynamic-bounds.ts) when the codegen's analysis found none.
+    const bound = this.bounds.get(s) ?? s.bound;
+    if (!bound) return m.i32.const(s.extent);
+    const b = () => this.int(bound);
+    return m.select(m.i32.lt_s(b(), m.i32.const(s.extent)), b(), m.i32.const(s.extent));
+  }
+
+  hasDynamicBound(s: ForStmt): boolean {
+    return this.bounds.has(s) || s.bound !== undefined;
+  }
+
+  bufferElements(name: string): number | undefined {
+    return (
+      this.kernel.locals.find((l) => l.name === name)?.size ??
+      this.options.buffers?.find((b) => b.name === name)?.size
+    );
+  }
+
+  isLocalBuffer(name: string): boolean {
+    return this.kernel.locals.some((l) => l.name === name);
+  }
+
+  loadCount(buffer: string): number {
+    return this.loads.get(buffer) ?? 0;
+  }
+
+  extentOf(name: string): number | undefined {
+    return this.extents.get(name);
   }
 
   emit(): KernelExport {
@@ -68,7 +140,7 @@ class KernelEmitter {
         m.i32.const(L.slotFlagsOffset),
         m.i32.mul(m.local.get(this.slot, binaryen.i32), m.i32.const(4)),
       );
-    const again = `claim${this.label++}`;
+    const again = this.label('claim');
     return m.block(null, [
       m.local.set(this.slot, m.i32.const(0)),
       m.loop(
@@ -109,24 +181,24 @@ class KernelEmitter {
     );
   }
 
-  private intLocal(name: string): number {
+  intLocal(name: string): number {
     let i = this.ints.get(name);
     if (i === undefined) this.ints.set(name, (i = this.locals.add(binaryen.i32)));
     return i;
   }
 
-  private regLocal(name: string): number {
+  regLocal(name: string): number {
     let i = this.regs.get(name);
     if (i === undefined) this.regs.set(name, (i = this.locals.add(binaryen.f32)));
     return i;
   }
 
   /** for v in [from, to): body — as block { loop { br_if exit (v >= to); body; v++; br loop } }. */
-  private loop(v: string, from: X, to: X, body: readonly Stmt[]): X {
+  loop(v: string, from: X, to: X, body: readonly Stmt[]): X {
     const m = this.mod;
     const i = this.intLocal(v);
-    const exit = `exit${this.label}`;
-    const next = `next${this.label++}`;
+    const exit = this.label('exit');
+    const next = this.label('next');
     const get = () => m.local.get(i, binaryen.i32);
     return m.block(exit, [
       m.local.set(i, from),
@@ -142,7 +214,7 @@ class KernelEmitter {
     ]);
   }
 
-  private address(buffer: string, index: X): X {
+  address(buffer: string, index: X): X {
     const m = this.mod;
     const global = this.layout.offsets.get(buffer);
     const base =
@@ -155,11 +227,11 @@ class KernelEmitter {
     return m.i32.add(base, m.i32.shl(index, m.i32.const(2)));
   }
 
-  private stmt(s: Stmt): X {
+  stmt(s: Stmt): X {
     const m = this.mod;
     switch (s.k) {
       case 'for':
-        return this.loop(s.var, m.i32.const(0), m.i32.const(s.extent), s.body);
+        return this.vectorizer?.loop(s) ?? this.loop(s.var, m.i32.const(0), this.upperBound(s), s.body);
       case 'if':
         return m.if(
           m.i32.lt_s(this.int(s.cond.a), this.int(s.cond.lt)),
@@ -189,7 +261,8 @@ class KernelEmitter {
 
   /** The contract intrinsic as plain loops (kernels that are a lone contract use the GEMM instead). */
   private contract(s: Extract<Stmt, { k: 'contract' }>): X {
-    const v = (n: string) => `${s.out}_${n}_${this.label}`;
+    const id = this.label('');
+    const v = (n: string) => `${s.out}_${n}_${id}`;
     const [mv, nv, kv, acc] = [v('m'), v('n'), v('k'), v('acc')];
     const at = (off: IExpr, a: number, av: string, b: number, bv: string): IExpr => ({
       k: 'add',
@@ -230,7 +303,7 @@ class KernelEmitter {
     });
   }
 
-  private int(e: IExpr): X {
+  int(e: IExpr): X {
     const m = this.mod;
     switch (e.k) {
       case 'const':
@@ -256,7 +329,7 @@ class KernelEmitter {
     }
   }
 
-  private value(e: VExpr): X {
+  value(e: VExpr): X {
     const m = this.mod;
     switch (e.k) {
       case 'const':
@@ -329,7 +402,7 @@ class KernelEmitter {
   private pow(base: VExpr, exponent: VExpr): X {
     const m = this.mod;
     if (exponent.k === 'const' && Number.isInteger(exponent.v) && Math.abs(exponent.v) <= 4) {
-      const r = this.regLocal(`pow${this.label++}`);
+      const r = this.regLocal(this.label('pow'));
       const get = () => m.local.get(r, binaryen.f32);
       let product: X = m.f32.const(1);
       for (let i = 0; i < Math.abs(exponent.v); i++) product = i === 0 ? get() : m.f32.mul(product, get());
@@ -346,6 +419,8 @@ export function addLoopKernel(
   math: ScalarMath,
   kernel: LoopKernel,
   layout: WasmLayout,
+  options: LoopKernelOptions = {},
 ): KernelExport {
-  return new KernelEmitter(mod, math, kernel, layout).emit();
+  const simd = options.simd ?? true;
+  return new KernelEmitter(mod, math, simd ? rewriteForSimd(kernel) : kernel, layout, options).emit();
 }

@@ -7,6 +7,7 @@ import type { CompileState } from '../../passes/state.js';
 import { addGemm, gemmScratchBytes, type GemmSpec } from './gemm.js';
 import { buildKernelModule } from './kernel-module.js';
 import type { BufferCopy } from './cosma-layout.js';
+import { guardedLayout } from './guard-regions.js';
 import { kernelLayout, layoutFor, type WasmLayout } from './layout.js';
 import { addLoopKernel } from './loop-codegen.js';
 import { ScalarMath } from './scalar-math.js';
@@ -33,6 +34,8 @@ export interface WasmProgram {
 export interface WasmBuildOptions {
   readonly threads: number;
   readonly relaxedSimd?: boolean;
+  /** Test mode: every buffer in its own region between guard bytes (guard-regions.ts). */
+  readonly guardBytes?: number;
 }
 
 /** A kernel whose whole body is one contract at constant offsets: the GEMM's case. */
@@ -83,7 +86,8 @@ export function buildWasmProgram(state: CompileState, opts: WasmBuildOptions): W
       return c ? gemmScratchBytes(gemmSpec(k.name, c, planOffsets, 0, relaxedSimd)) : 0;
     }),
   );
-  const layout = layoutFor(loops, state.memory!, threads, gemmScratch, state.cosma?.plan);
+  const planned = layoutFor(loops, state.memory!, threads, gemmScratch, state.cosma?.plan);
+  const layout = opts.guardBytes ? guardedLayout(planned, loops, opts.guardBytes) : planned;
   const kernelSteps = new Map<string, WasmStep[]>();
   const bytes = buildKernelModule(
     { memoryPages: layout.pages, maximumPages: layout.pages, shared: true, relaxedSimd },
@@ -94,22 +98,39 @@ export function buildWasmProgram(state: CompileState, opts: WasmBuildOptions): W
         const at = kernelLayout(layout, k.name);
         if (c) {
           const gemm = addGemm(mod, gemmSpec(k.name, c, at, layout.gemmScratchOffset, relaxedSimd));
-          kernelSteps.set(k.name, gemm.phases.map((p) => ({ exportName: p.exportName, count: p.count })));
+          kernelSteps.set(
+            k.name,
+            gemm.phases.map((p) => ({ exportName: p.exportName, count: p.count })),
+          );
         } else {
-          const e = addLoopKernel(mod, math, k, at);
+          const e = addLoopKernel(mod, math, k, at, { relaxedSimd, buffers: loops.buffers });
           kernelSteps.set(k.name, [{ exportName: e.name, count: e.count }]);
         }
       }
     },
   );
   const steps = layout.cosma
-    ? layout.cosma.order.flatMap((name) => withCopies(kernelSteps.get(name)!, layout.cosma!.before.get(name)!, layout.cosma!.after.get(name)!))
+    ? layout.cosma.order.flatMap((name) =>
+        withCopies(kernelSteps.get(name)!, layout.cosma!.before.get(name)!, layout.cosma!.after.get(name)!),
+      )
     : loops.kernels.flatMap((k) => kernelSteps.get(k.name)!);
-  return { bytes, layout, steps, loops, threads, relaxedSimd, ...(state.chunking ? { chunking: state.chunking } : {}) };
+  return {
+    bytes,
+    layout,
+    steps,
+    loops,
+    threads,
+    relaxedSimd,
+    ...(state.chunking ? { chunking: state.chunking } : {}),
+  };
 }
 
 /** A kernel's phases with the plan's copies before the first and after the last. */
-function withCopies(phases: readonly WasmStep[], before: readonly BufferCopy[], after: readonly BufferCopy[]): WasmStep[] {
+function withCopies(
+  phases: readonly WasmStep[],
+  before: readonly BufferCopy[],
+  after: readonly BufferCopy[],
+): WasmStep[] {
   return phases.map((p, i) => ({
     ...p,
     ...(i === 0 && before.length ? { copiesBefore: before } : {}),

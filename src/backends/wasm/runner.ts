@@ -44,23 +44,41 @@ export class WasmRunner {
       for (const b of inputBuffers) this.view(b).set(given(b).data);
       this.runSteps();
       return Object.fromEntries(
-        outputBuffers.map((b) => [b.name, { dtype: 'f32' as const, shape: b.shape, data: this.outputView(b).slice() }]),
+        outputBuffers.map((b) => [
+          b.name,
+          { dtype: 'f32' as const, shape: b.shape, data: this.outputView(b).slice() },
+        ]),
       );
     }
     const axis = (b: BufferDecl) => chunking.axes[b.name] ?? -1;
     const fullShape = (b: BufferDecl) => b.shape.map((n, i) => (i === axis(b) ? chunking.extent : n));
     // Inputs without the chunked index are the same for every chunk: copied once.
     for (const b of inputBuffers) if (axis(b) < 0) this.view(b).set(given(b).data);
-    const outputs = outputBuffers.map((b) => ({ b, data: new Float32Array(fullShape(b).reduce((x, y) => x * y, 1)) }));
+    const outputs = outputBuffers.map((b) => ({
+      b,
+      data: new Float32Array(fullShape(b).reduce((x, y) => x * y, 1)),
+    }));
     for (let chunk = 0; chunk < chunking.count; chunk++) {
       for (const b of inputBuffers)
         if (axis(b) >= 0)
-          gatherChunk(given(b).data, this.view(b), { shape: fullShape(b), axis: axis(b), size: chunking.size, chunk });
+          gatherChunk(given(b).data, this.view(b), {
+            shape: fullShape(b),
+            axis: axis(b),
+            size: chunking.size,
+            chunk,
+          });
       this.runSteps();
       for (const { b, data } of outputs)
-        scatterChunk(this.outputView(b), data, { shape: fullShape(b), axis: axis(b), size: chunking.size, chunk });
+        scatterChunk(this.outputView(b), data, {
+          shape: fullShape(b),
+          axis: axis(b),
+          size: chunking.size,
+          chunk,
+        });
     }
-    return Object.fromEntries(outputs.map(({ b, data }) => [b.name, { dtype: 'f32' as const, shape: fullShape(b), data }]));
+    return Object.fromEntries(
+      outputs.map(({ b, data }) => [b.name, { dtype: 'f32' as const, shape: fullShape(b), data }]),
+    );
   }
 
   /** A global buffer where the host reads and writes it (under a COSMA plan: its DRAM home). */

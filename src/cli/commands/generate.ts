@@ -12,7 +12,8 @@ import { openFileSource } from '../../runtime/node-file-io.js';
 import { Sampler } from '../../runtime/sampler.js';
 import { Llama2cTokenizer } from '../../runtime/tokenizer.js';
 import type { CliIO } from '../io.js';
-import { runners } from '../targets.js';
+import { defaultThreads, persistentModelTargets, runners } from '../targets.js';
+import { WasmLlamaModel } from '../../runtime/wasm-model-llama.js';
 
 export interface GenerateOptions {
   readonly model: string;
@@ -57,10 +58,13 @@ async function generateText(opts: GenerateOptions, io: CliIO): Promise<number> {
     throw new EinError({ message: `--top-p ${opts.topP}: must be between 0 and 1` });
 
   const modelSource = await openFileSource(opts.model);
-  let model: LlamaModel;
+  let model: LlamaModel | WasmLlamaModel;
   try {
     const checkpoint = await Llama2cCheckpoint.open(modelSource);
-    model = await LlamaModel.load(checkpoint, { runner, maxMemoryBytes: opts.maxMemory });
+    // wasm: one persistent module for all kernels, weights resident (wasm-model-llama.ts).
+    model = persistentModelTargets.has(opts.target)
+      ? await WasmLlamaModel.load(checkpoint, { threads: defaultThreads(), maxMemoryBytes: opts.maxMemory })
+      : await LlamaModel.load(checkpoint, { runner, maxMemoryBytes: opts.maxMemory });
   } finally {
     await modelSource.close();
   }
@@ -97,6 +101,9 @@ async function generateText(opts: GenerateOptions, io: CliIO): Promise<number> {
   io.err(
     `achieved tok/s: ${(positions / seconds).toFixed(2)} (${positions} positions in ${seconds.toFixed(2)} s, target ${opts.target})`,
   );
-  io.err(describeMemory(model.memoryPrediction, model.memory));
+  if (model instanceof WasmLlamaModel) {
+    io.err(model.describeMemory());
+    await model.close();
+  } else io.err(describeMemory(model.memoryPrediction, model.memory));
   return 0;
 }
