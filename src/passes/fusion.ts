@@ -147,6 +147,17 @@ class FusionScan {
       const outerIndex = [...open.outerIndex.map((xs) => xs.filter((_, d) => keep[d])), ...added.index];
       const plan = planGroup([...open.einsums, ...added.units], outer, outerIndex, this.ctx);
       const joined: Open = { einsums: [...open.einsums, ...added.units], outer, outerIndex, plan };
+      if (!plan.valid) {
+        decisions.push({
+          pass: 'fusion',
+          subject: e.tensor,
+          choice: 'new kernel',
+          why: `it reads, along a parallel dimension of ${kernelName}, elements other threads produce`,
+        });
+        close();
+        open = this.start(e);
+        continue;
+      }
       if (plan.localBytesPerSlot > this.opts.scratchpadBytes && !forced) {
         decisions.push({
           pass: 'fusion',

@@ -34,6 +34,8 @@ export interface GroupPlan {
   readonly placements: ReadonlyMap<string, Placement>;
   /** Bytes of on-chip memory one thread slot needs (the sum of local slices). */
   readonly localBytesPerSlot: number;
+  /** False when some Einsum reads, along a parallel dimension, an element another thread produces. */
+  readonly valid: boolean;
 }
 
 export interface GroupContext {
@@ -127,7 +129,7 @@ export function planGroup(
     placements.set(e.tensor, p);
     if (p.local) localBytesPerSlot += p.size * 4;
   }
-  return { ...plan, placements, localBytesPerSlot };
+  return { ...plan, placements, localBytesPerSlot, valid: threadLocalReads(plan) };
 }
 
 interface Stream {
@@ -289,7 +291,7 @@ function streamOrder(
 
 function place(
   tensor: string,
-  plan: Omit<GroupPlan, 'placements' | 'localBytesPerSlot'>,
+  plan: Omit<GroupPlan, 'placements' | 'localBytesPerSlot' | 'valid'>,
   ctx: GroupContext,
 ): Placement {
   const shape = ctx.shapes.get(tensor)!;
@@ -328,7 +330,7 @@ function place(
 function streamReadsOnly(
   tensor: string,
   axis: number,
-  plan: Omit<GroupPlan, 'placements' | 'localBytesPerSlot'>,
+  plan: Omit<GroupPlan, 'placements' | 'localBytesPerSlot' | 'valid'>,
   iterative: boolean,
 ): boolean {
   return plan.einsums.every((e, i) => {
@@ -359,4 +361,23 @@ function readsIndex(e: Expr): boolean {
     if (x.k === 'index') found = true;
   });
   return found;
+}
+
+/**
+ * Every read of a tensor produced in the group must, on each parallel axis of its producer, use the
+ * reader's own index for that dimension: threads (and tiles) never see each other's elements.
+ */
+function threadLocalReads(plan: Pick<GroupPlan, 'einsums' | 'outerIndex'>): boolean {
+  return plan.einsums.every((e, i) =>
+    readsOf(e).every((read) =>
+      plan.einsums.every((x, j) => {
+        if (x.tensor !== read.tensor) return true;
+        return plan.outerIndex[j]!.every((v, d) => {
+          const axis = x.subs.findIndex((s) => lhsIndex(s) === v);
+          const sub = axis >= 0 ? read.subs[axis] : undefined;
+          return sub?.k === 'index' && sub.name === plan.outerIndex[i]![d];
+        });
+      }),
+    ),
+  );
 }
