@@ -6,6 +6,7 @@ import { buildWgslProgram } from '../backends/wgsl/program.js';
 import { runLoopsOnGpu } from '../backends/wgsl/run.js';
 import { EinError } from '../frontend/diagnostics.js';
 import { registerBackend } from './backends.js';
+import { buildCudaProgram } from '../backends/cuda/program.js';
 
 let device: Promise<EinGpu> | undefined;
 
@@ -18,6 +19,8 @@ function gpu(): Promise<EinGpu> {
   });
   return device;
 }
+
+registerBackend('cuda', { print: (state) => buildCudaProgram(state.loops!).kernelSource });
 
 registerBackend('wgsl', {
   print: (state) =>

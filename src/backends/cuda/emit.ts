@@ -4,41 +4,13 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoopProgram } from '../../ir/loops.js';
 import type { CompileState } from '../../passes/state.js';
-import { kernelHeader, modelledTraffic } from '../c-header.js';
+import { modelledTraffic } from '../c-header.js';
 import { emulatorHeaderPath } from './toolchain.js';
 import { HOST_PRELUDE, hostFunction, hostMain } from './host.js';
-import { cudaHelper, CudaPrinter, type CudaKernel } from './printer.js';
+import { buildCudaProgram, type CudaProgram } from './program.js';
 
-export interface CudaProgram {
-  readonly kernels: readonly CudaKernel[];
-  /** Helpers and kernels: self-contained, no includes. */
-  readonly kernelSource: string;
-}
+export { buildCudaProgram, type CudaProgram, type BuildCudaOptions } from './program.js';
 
-export interface BuildCudaOptions {
-  /** Prepended to kernel names, so that several programs can share one file. */
-  readonly prefix?: string;
-  readonly traffic?: readonly (string | undefined)[];
-}
-
-export function buildCudaProgram(loops: LoopProgram, options: BuildCudaOptions = {}): CudaProgram {
-  const helpers = new Set<string>();
-  const kernels = loops.kernels.map((kernel, i) => {
-    const printer = new CudaPrinter();
-    const printed = printer.printKernel(
-      kernel,
-      loops,
-      (plan, grid) => kernelHeader(kernel, plan, grid, 'a CUDA kernel', options.traffic?.[i]),
-      options.prefix,
-    );
-    printer.helpers.forEach((h) => helpers.add(h));
-    return printed;
-  });
-  const kernelSource = [...[...helpers].sort().map(cudaHelper), ...kernels.map((k) => k.source)].join('\n\n');
-  return { kernels, kernelSource };
-}
-
-/** The host launcher; with `includes`, it includes the kernels file and ein_tensor_io.h itself. */
 export function cudaHostSource(loops: LoopProgram, program: CudaProgram, kernelsFile?: string): string {
   const run = `ein_run_${loops.name}`;
   return [
