@@ -1,5 +1,5 @@
 /**
- * A small ONNX graph encoder in the pattern of onnx-matmul-model.ts (hand-written protobuf), for
+ * A small ONNX graph encoder (hand-written protobuf) for the GEMM,
  * the attention and MLP benchmarks: nodes with int / ints / float attributes, float initializers,
  * float inputs and outputs. Field numbers from onnx/onnx.proto: ModelProto (ir_version 1, graph 7,
  * opset_import 8), GraphProto (node 1, name 2, initializer 5, input 11, output 12), NodeProto
