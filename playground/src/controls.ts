@@ -1,6 +1,7 @@
 // The option controls above the editor: example picker, kernel, one input per symbolic rank,
 // scratchpad and threads. They read and write the options part of the shareable state.
 import type { CascadeProgram } from '../../src/ir/cascade.js';
+import { applyRankDefaults } from '../../src/ir/bind.js';
 import { byId } from './dom.js';
 import { EXAMPLES } from './examples.js';
 import type { PlaygroundState } from './share.js';
@@ -29,6 +30,8 @@ export function showProgram(program: CascadeProgram, options: Options): void {
   const symbolic = kernel?.ranks.filter((r) => !r.value).map((r) => r.name) ?? [];
   const ranks = byId('ranks');
   const current = readRanks();
+  const defaults = new Map<string, number>();
+  applyRankDefaults(program, new Set(symbolic), defaults);
   ranks.replaceChildren(
     ...symbolic.map((name) => {
       const label = document.createElement('label');
@@ -36,7 +39,7 @@ export function showProgram(program: CascadeProgram, options: Options): void {
       input.type = 'number';
       input.min = '1';
       input.dataset.rank = name;
-      input.value = String(options.ranks[name] ?? current[name] ?? DEFAULT_RANK);
+      input.value = String(options.ranks[name] ?? current[name] ?? defaults.get(name) ?? DEFAULT_RANK);
       label.append(`${name} `, input);
       return label;
     }),

@@ -9,6 +9,8 @@ export interface RankDecl {
   readonly kind: 'rank';
   readonly name: string;
   readonly value: Expr;
+  /** `default rank T = 64`: the value a symbolic rank takes when nothing else sets it. */
+  readonly isDefault: boolean;
   readonly span: Span;
   readonly nameSpan: Span;
 }

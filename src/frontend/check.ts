@@ -25,7 +25,8 @@ import { sameSize } from '../ir/sizes.js';
 export function check(ast: ProgramAst, file = '<input>', source?: string): CascadeProgram {
   try {
     const globals = new Map<string, RankInfo>();
-    for (const item of ast.items) if (item.kind === 'rank') declareRank(item, globals, globals);
+    for (const item of ast.items)
+      if (item.kind === 'rank' && !item.isDefault) declareRank(item, globals, globals);
     const decls = ast.items.filter((i): i is KernelDecl => i.kind === 'kernel');
     const byName = new Map<string, KernelDecl>();
     for (const d of decls) {
@@ -46,7 +47,13 @@ export function check(ast: ProgramAst, file = '<input>', source?: string): Casca
         );
     });
     const schedules = scheduleDecls.map((s) => checkSchedule(s, checked));
-    return { ranks: [...globals.values()], kernels: decls.map((d) => checked.get(d.name)!), schedules };
+    const kernels = decls.map((d) => checked.get(d.name)!);
+    return {
+      ranks: [...globals.values()],
+      defaults: checkDefaults(ast, globals, kernels),
+      kernels,
+      schedules,
+    };
   } catch (e) {
     if (e instanceof EinError && source !== undefined) throw e.withSource(file, source);
     throw e;
@@ -58,6 +65,35 @@ function declareRank(d: RankDecl, into: Map<string, RankInfo>, visible: Readonly
     fail(`rank names are UPPERCASE`, d.nameSpan, `write rank ${d.name.toUpperCase()} = ...`);
   if (visible.has(d.name)) fail(`rank ${d.name} is defined twice`, d.nameSpan);
   into.set(d.name, { name: d.name, value: resolveSize(d.value, visible), span: d.span });
+}
+
+/**
+ * `default rank T = 64` gives a symbolic rank the value it takes when neither `--rank` nor an input's
+ * shape sets it, so an example runs as written yet stays resizable (a defined rank cannot be set).
+ */
+function checkDefaults(
+  ast: ProgramAst,
+  globals: ReadonlyMap<string, RankInfo>,
+  kernels: readonly KernelIR[],
+): RankInfo[] {
+  const defaults = new Map<string, RankInfo>();
+  for (const item of ast.items) {
+    if (item.kind !== 'rank' || !item.isDefault) continue;
+    if (globals.has(item.name))
+      fail(
+        `rank ${item.name} is defined, so a default cannot change it`,
+        item.nameSpan,
+        `drop the default, or make ${item.name} symbolic`,
+      );
+    if (!kernels.some((k) => k.ranks.some((r) => r.name === item.name && !r.value)))
+      fail(
+        `no kernel has a symbolic rank ${item.name} for this default to set`,
+        item.nameSpan,
+        'a default names a rank used in a kernel signature',
+      );
+    declareRank(item, defaults, new Map([...globals, ...defaults]));
+  }
+  return [...defaults.values()];
 }
 
 function checkDType(dtype: string, span: Span): 'f32' | 'i32' {
@@ -112,6 +148,8 @@ function checkKernel(
   }
   for (const item of d.body)
     if (item.kind === 'rank') {
+      if (item.isDefault)
+        fail('a default rank goes at the top level of the file', item.span, `move it above kernel ${d.name}`);
       const before = scope.ranks.size;
       declareRank(item, scope.ranks, scope.ranks);
       if (scope.ranks.size > before) local.push(scope.ranks.get(item.name)!);

@@ -26,7 +26,7 @@ const outputText = (o: OutputDecl) => (o.type ? `${o.name}: ${typeText(o.type)}`
 function itemText(item: BodyItem | TopItem): string {
   switch (item.kind) {
     case 'rank':
-      return `rank ${item.name} = ${printExpr(item.value)}`;
+      return `${item.isDefault ? 'default ' : ''}rank ${item.name} = ${printExpr(item.value)}`;
     case 'statement':
       return `${item.tensor}[${list(item.subs.map((s) => printExpr(s)))}] = ${printExpr(item.rhs)}`;
     case 'binding':

@@ -12,6 +12,7 @@ const keyword = (name: string, word: string) =>
   createToken({ name, pattern: new RegExp(`${word}(?![A-Za-z0-9_])`), longer_alt: Identifier });
 export const Kernel = keyword('Kernel', 'kernel');
 export const Rank = keyword('Rank', 'rank');
+export const Default = keyword('Default', 'default');
 export const Schedule = keyword('Schedule', 'schedule');
 export const Inf = keyword('Inf', 'inf');
 
@@ -48,6 +49,7 @@ export const allTokens: TokenType[] = [
   Comment,
   Kernel,
   Rank,
+  Default,
   Schedule,
   Inf,
   Identifier,

@@ -85,7 +85,9 @@ class EinParser extends EmbeddedActionsParser {
   });
 
   private rankDecl = this.RULE('rankDecl', (): RankDecl => {
-    const kw = this.CONSUME(T.Rank);
+    const isDefault = this.OPTION(() => this.CONSUME(T.Default));
+    const rank = this.CONSUME(T.Rank);
+    const kw = isDefault ?? rank;
     const name = this.CONSUME(T.Identifier);
     this.CONSUME(T.Assign);
     const value = this.SUBRULE(this.expr);
@@ -95,6 +97,7 @@ class EinParser extends EmbeddedActionsParser {
         kind: 'rank',
         name: name.image,
         value,
+        isDefault: isDefault !== undefined,
         span: join(tokenSpan(kw), spanOf(value)),
         nameSpan: tokenSpan(name),
       };

@@ -1,6 +1,6 @@
-// Binding a kernel to numbers: every rank gets a value (from the source, from --rank, or from the
-// shapes of the inputs), every tensor a concrete shape; size limits and affine subscript bounds are
-// checked here, before any allocation.
+// Binding a kernel to numbers: every rank gets a value (from the source, from --rank, from the
+// shapes of the inputs, or from a `default rank`), every tensor a concrete shape; size limits and
+// affine subscript bounds are checked here, before any allocation.
 import { EinError, fail } from '../frontend/diagnostics.js';
 import { printExpr } from '../frontend/print-expr.js';
 import { findKernel, type CascadeProgram, type KernelIR } from './cascade.js';
@@ -66,6 +66,7 @@ export function bindKernel(program: CascadeProgram, kernelName: string, opts: Bi
         );
     });
   }
+  applyRankDefaults(program, symbolic, ranks);
   for (const r of kernel.ranks) if (r.value) ranks.set(r.name, evalSize(r.value, ranks));
   for (const [name, value] of definedFromOutside)
     if (ranks.get(name) !== value)
@@ -110,6 +111,16 @@ export function bindKernel(program: CascadeProgram, kernelName: string, opts: Bi
   const bound = { program, kernel, ranks, shapes };
   checkSubscriptBounds(bound);
   return bound;
+}
+
+/** Sets each symbolic rank that has no value yet to its `default rank`, in declaration order. */
+export function applyRankDefaults(
+  program: CascadeProgram,
+  symbolic: ReadonlySet<string>,
+  ranks: Map<string, number>,
+): void {
+  for (const d of program.defaults)
+    if (symbolic.has(d.name) && !ranks.has(d.name)) ranks.set(d.name, evalSize(d.value!, ranks));
 }
 
 interface Interval {

@@ -82,6 +82,8 @@ export interface ScheduleIR {
 
 export interface CascadeProgram {
   readonly ranks: readonly RankInfo[];
+  /** `default rank` values: used by binding only when nothing else sets the rank. */
+  readonly defaults: readonly RankInfo[];
   readonly kernels: readonly KernelIR[];
   readonly schedules: readonly ScheduleIR[];
 }

@@ -39,7 +39,11 @@ export function printSchedule(s: ScheduleIR): string {
 
 export function printProgram(p: CascadeProgram): string {
   const parts: string[] = [];
-  if (p.ranks.length) parts.push(p.ranks.map((r) => `rank ${r.name} = ${printExpr(r.value!)}`).join('\n'));
+  const rankLines = [
+    ...p.ranks.map((r) => `rank ${r.name} = ${printExpr(r.value!)}`),
+    ...p.defaults.map((r) => `default rank ${r.name} = ${printExpr(r.value!)}`),
+  ];
+  if (rankLines.length) parts.push(rankLines.join('\n'));
   for (const k of p.kernels) parts.push(printKernel(k));
   for (const s of p.schedules) parts.push(printSchedule(s));
   return parts.join('\n\n') + '\n';

@@ -324,6 +324,40 @@ describe('names: unknown, misspelt, redefined', () => {
       col: 8,
     },
     {
+      name: 'a default for a defined rank',
+      src: src('rank R = 3', 'default rank R = 4', 'kernel f(A: f32[R]) -> B {', '  B[i] = A[i]', '}'),
+      message: 'rank R is defined, so a default cannot change it',
+      line: 2,
+      col: 14,
+    },
+    {
+      name: 'a default no kernel uses',
+      src: src('default rank Q = 4', 'kernel f(A: f32[N]) -> B {', '  B[i] = A[i]', '}'),
+      message: 'no kernel has a symbolic rank Q for this default to set',
+      line: 1,
+      col: 14,
+    },
+    {
+      name: 'a default given twice',
+      src: src(
+        'default rank N = 4',
+        'default rank N = 5',
+        'kernel f(A: f32[N]) -> B {',
+        '  B[i] = A[i]',
+        '}',
+      ),
+      message: 'rank N is defined twice',
+      line: 2,
+      col: 14,
+    },
+    {
+      name: 'a default inside a kernel',
+      src: src('kernel f(A: f32[N]) -> B {', '  default rank N = 4', '  B[i] = A[i]', '}'),
+      message: 'a default rank goes at the top level of the file',
+      line: 2,
+      col: 3,
+    },
+    {
       name: 'a rank defined twice in one kernel',
       src: src('kernel f(A: f32[N]) -> B {', '  rank K = 3', '  rank K = 4', '  B[i] = A[i] * K', '}'),
       message: 'rank K is defined twice',
@@ -1030,6 +1064,28 @@ describe('binding ranks and sizes', () => {
       },
       s,
     );
+  });
+
+  test('a default rank fills in only what nothing else sets', () => {
+    const program = checkSource(
+      src(
+        'default rank K = 3',
+        'default rank N = 2 * K',
+        'kernel f(A: f32[M, K]) -> C: f32[M, N] {',
+        '  C[m, n] = A[m, 0] * n',
+        '}',
+      ),
+    );
+    const ranksOf = (opts: Parameters<typeof bindKernel>[2]) =>
+      Object.fromEntries(bindKernel(program, 'f', opts).ranks);
+    expect(ranksOf({ ranks: { M: 1 } })).toEqual({ M: 1, K: 3, N: 6 });
+    expect(ranksOf({ ranks: { M: 1, K: 5 } })).toEqual({ M: 1, K: 5, N: 10 });
+    expect(ranksOf({ inputShapes: { A: [2, 4] } })).toEqual({ M: 2, K: 4, N: 8 });
+    expect(ranksOf({ ranks: { M: 1, N: 1 } })).toEqual({ M: 1, K: 3, N: 1 });
+    expect(
+      bindError(src('default rank K = 3', 'kernel f(A: f32[M, K]) -> C {', '  C[m] = A[m, 0]', '}'), {})
+        .message,
+    ).toBe('rank M has no value');
   });
 
   test('a defined rank that depends on a rank with no value', () => {
