@@ -46,7 +46,9 @@ export function printValue(e: VExpr): string {
 function printStmt(s: Stmt, indent: string, out: string[]): void {
   switch (s.k) {
     case 'for':
-      out.push(`${indent}for ${s.var} in 0..${s.extent}${s.kind === 'serial' ? '' : ` (${s.kind})`} {`);
+      // A dynamic trip count (the causal mask's bound) shows as the min it is.
+      const end = s.bound ? `min(${s.extent}, ${printIndex(s.bound)})` : String(s.extent);
+      out.push(`${indent}for ${s.var} in 0..${end}${s.kind === 'serial' ? '' : ` (${s.kind})`} {`);
       s.body.forEach((b) => printStmt(b, indent + '  ', out));
       out.push(`${indent}}`);
       return;
