@@ -8,7 +8,7 @@
  *    MatMul + Add, Div/Erf/Add/Mul/Mul, MatMul + Add; weights are ONNX initializers (pre-packed by
  *    ORT, its best case) and Ein inputs (copied into the arena on every run, as WasmRunner does).
  */
-import { seededFloats } from './gemm-engine.js';
+import { seededFloats } from '../src/ir/tensor.js';
 import { encodeModel, type OnnxGraph } from './onnx-graph.js';
 
 export type WorkloadName = 'attention' | 'mlp';

@@ -1,3 +1,5 @@
+import { seededFloats } from '../src/ir/tensor.js';
+
 /** What each GEMM engine in the benchmark implements: C[M, N] = A[M, K] · B[K, N], row-major. */
 export interface GemmShape {
   m: number;
@@ -13,19 +15,6 @@ export interface GemmEngine {
   /** C of the last run, row-major. */
   result(): Promise<Float32Array>;
   dispose(): Promise<void>;
-}
-
-/** Deterministic floats in [-1, 1) (xorshift32) so every engine process gets identical inputs. */
-export function seededFloats(count: number, seed: number): Float32Array {
-  const values = new Float32Array(count);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    values[i] = (state >>> 0) / 2 ** 31 - 1;
-  }
-  return values;
 }
 
 /** Output positions whose values every engine reports, so results are compared without moving all of C. */

@@ -35,3 +35,9 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** `count` reproducible floats, uniform in [-1, 1): random inputs, test data and benchmark operands. */
+export function seededFloats(count: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  return Float32Array.from({ length: count }, () => random() * 2 - 1);
+}

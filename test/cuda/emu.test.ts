@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { seededFloats } from '../../src/ir/tensor.js';
+import { matmulOracle } from '../support/compare.js';
 import { formatCudaDiagnostic } from '../../src/backends/cuda/nvcc-diagnostics.js';
 import { compileWithNvcc, nvccAvailable, runEmulated } from '../../src/backends/cuda/toolchain.js';
 
@@ -82,27 +84,6 @@ int main() {
 }
 `;
 
-function seeded(length: number, seed: number): Float32Array {
-  const values = new Float32Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    values[i] = (state / 2 ** 32) * 2 - 1;
-  }
-  return values;
-}
-
-function matmulOracle(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float64Array {
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < n; j++) {
-      let sum = 0;
-      for (let p = 0; p < k; p++) sum += a[i * k + p] * b[p * n + j];
-      c[i * n + j] = sum;
-    }
-  return c;
-}
-
 function blockSumsOracle(x: Float32Array, block: number): number[] {
   const sums: number[] = [];
   for (let start = 0; start < x.length; start += block) {
@@ -129,8 +110,8 @@ describe('CUDA emulation with g++ and ein_cuda_emu.h', () => {
     [37, 29, 45],
     [70, 16, 3],
   ])('runs a tiled shared-memory matmul %ix%ix%i like the JS oracle', async (m, k, n) => {
-    const a = seeded(m * k, m);
-    const b = seeded(k * n, n);
+    const a = seededFloats(m * k, m);
+    const b = seededFloats(k * n, n);
     const run = await runEmulated(TILED_MATMUL, MATMUL_HOST, {
       inputs: { dims: new Int32Array([m, k, n]), A: a, B: b },
       outputs: { C: 'f32' },
@@ -142,7 +123,7 @@ describe('CUDA emulation with g++ and ein_cuda_emu.h', () => {
   });
 
   it('makes __syncthreads() a real barrier: a tree reduction is right with it and wrong without', async () => {
-    const x = seeded(1000, 7); // 4 blocks, the last one partial
+    const x = seededFloats(1000, 7); // 4 blocks, the last one partial
     const expected = blockSumsOracle(x, 256);
     const synced = await emulatedBlockSums(x, '__syncthreads();');
     expect(Array.from(synced).map((v, i) => v - expected[i])).toEqual(
@@ -153,7 +134,7 @@ describe('CUDA emulation with g++ and ein_cuda_emu.h', () => {
   });
 
   it('gives the same barrier semantics with the portable ucontext fibers', async () => {
-    const x = seeded(600, 3);
+    const x = seededFloats(600, 3);
     const sums = await emulatedBlockSums(x, '__syncthreads();', ['-DEIN_EMU_USE_UCONTEXT']);
     blockSumsOracle(x, 256).forEach((s, i) => expect(sums[i]).toBeCloseTo(s, 4));
   });

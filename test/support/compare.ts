@@ -7,3 +7,21 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): nu
     worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
   return worst;
 }
+
+/** C = A·B in float64 for row-major A [m, k] and B [k, n]: the oracle for hand-written GPU matmuls. */
+export function matmulOracle(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let p = 0; p < k; p++) sum += a[i * k + p]! * b[p * n + j]!;
+      c[i * n + j] = sum;
+    }
+  return c;
+}

@@ -8,6 +8,7 @@ import {
 import { gemmScratchBytes } from '../../src/backends/wasm/gemm-plan.js';
 import { buildKernelModule, createKernelMemory } from '../../src/backends/wasm/kernel-module.js';
 import { WasmThreadPool } from '../../src/backends/wasm/threads.js';
+import { seededFloats } from '../../src/ir/tensor.js';
 
 /** How one operand is laid out: row-major in its own index order, transposed, or with padding. */
 export interface OperandLayout {
@@ -46,19 +47,6 @@ function place(offset: number, rows: number, cols: number, layout: OperandLayout
 }
 
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
-
-/** Deterministic pseudo-random floats in [-1, 1) (xorshift32), so failures reproduce. */
-export function randomFloats(count: number, seed: number): Float32Array {
-  const values = new Float32Array(count);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    values[i] = (state >>> 0) / 2 ** 31 - 1;
-  }
-  return values;
-}
 
 export interface GemmRun {
   actual: Float32Array;
@@ -126,9 +114,9 @@ export async function runGemmCases(cases: GemmCase[], threads = 0, seed = 1): Pr
   const memory = createKernelMemory(options);
   const heap = new Float32Array(memory.buffer);
   for (const [index, { a, b, c }] of placed.entries()) {
-    heap.set(randomFloats(a.elements, seed + 3 * index), a.offset / 4);
-    heap.set(randomFloats(b.elements, seed + 3 * index + 1), b.offset / 4);
-    heap.set(randomFloats(c.elements, seed + 3 * index + 2), c.offset / 4);
+    heap.set(seededFloats(a.elements, seed + 3 * index), a.offset / 4);
+    heap.set(seededFloats(b.elements, seed + 3 * index + 1), b.offset / 4);
+    heap.set(seededFloats(c.elements, seed + 3 * index + 2), c.offset / 4);
     placed[index].initialC = heap.slice(c.offset / 4, c.offset / 4 + c.elements);
   }
 

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { seededFloats } from '../../src/ir/tensor.js';
+import { matmulOracle } from '../support/compare.js';
 import {
   EinGpuError,
   acquireGpu,
@@ -45,27 +47,6 @@ fn matmul(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) loc
 }
 `;
 
-function randomMatrix(length: number, seed: number): Float32Array {
-  const values = new Float32Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state = (state * 1103515245 + 12345) >>> 0;
-    values[i] = (state / 2 ** 32) * 2 - 1;
-  }
-  return values;
-}
-
-function matmulOracle(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float64Array {
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < n; j++) {
-      let sum = 0;
-      for (let p = 0; p < k; p++) sum += a[i * k + p] * b[p * n + j];
-      c[i * n + j] = sum;
-    }
-  return c;
-}
-
 describe.skipIf(!gpu)(title, () => {
   const device = gpu!;
   afterAll(() => device.destroy());
@@ -80,8 +61,8 @@ describe.skipIf(!gpu)(title, () => {
 
   it('runs a tiled matmul with workgroup memory and barriers like the JS oracle', async () => {
     const [m, k, n] = [37, 29, 45]; // no multiple of the tile, so every edge guard matters
-    const a = randomMatrix(m * k, 1);
-    const b = randomMatrix(k * n, 2);
+    const a = seededFloats(m * k, 1);
+    const b = seededFloats(k * n, 2);
     const result = await runCompute(device, {
       wgsl: TILED_MATMUL,
       entryPoint: 'matmul',
