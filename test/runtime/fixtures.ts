@@ -1,18 +1,11 @@
 import type { ByteSource } from '../../src/runtime/byte-source.js';
 import { memoryByteSource } from '../../src/runtime/byte-source.js';
+import type { Llama2cConfig } from '../../src/runtime/llama2c.js';
 
 // Builders of small synthetic model files, and a ByteSource that records how it is read.
 
-export interface TinyLlamaConfig {
-  dim: number;
-  hiddenDim: number;
-  nLayers: number;
-  nHeads: number;
-  nKvHeads: number;
-  vocabSize: number;
-  seqLen: number;
-  sharedClassifier: boolean;
-}
+/** A checkpoint header's fields (the derived head sizes left out). */
+export type TinyLlamaConfig = Omit<Llama2cConfig, 'headSize' | 'kvDim'>;
 
 export const tinyConfig: TinyLlamaConfig = {
   dim: 8,
@@ -47,8 +40,11 @@ export function tinyLayout(c: TinyLlamaConfig): [string, number][] {
   return layout;
 }
 
-/** A llama2.c checkpoint whose float k of array i holds i * 1000 + k, so reads are checkable. */
-export function buildCheckpoint(c: TinyLlamaConfig): Uint8Array {
+/** A llama2.c checkpoint: the header, then `fill(array, i, k)` for float k of array i, in file order. */
+export function writeCheckpoint(
+  c: TinyLlamaConfig,
+  fill: (array: string, i: number, k: number) => number,
+): Uint8Array {
   const layout = tinyLayout(c);
   const floats = layout.reduce((sum, [, count]) => sum + count, 0);
   const bytes = new Uint8Array(28 + floats * 4);
@@ -64,10 +60,15 @@ export function buildCheckpoint(c: TinyLlamaConfig): Uint8Array {
   ];
   header.forEach((value, i) => view.setInt32(i * 4, value, true));
   let offset = 28;
-  layout.forEach(([, count], i) => {
-    for (let k = 0; k < count; k++, offset += 4) view.setFloat32(offset, i * 1000 + k, true);
+  layout.forEach(([name, count], i) => {
+    for (let k = 0; k < count; k++, offset += 4) view.setFloat32(offset, fill(name, i, k), true);
   });
   return bytes;
+}
+
+/** A llama2.c checkpoint whose float k of array i holds i * 1000 + k, so reads are checkable. */
+export function buildCheckpoint(c: TinyLlamaConfig): Uint8Array {
+  return writeCheckpoint(c, (_, i, k) => i * 1000 + k);
 }
 
 /** A tokenizer.bin: int32 max_token_length, then per token float32 score, int32 length, bytes. */
