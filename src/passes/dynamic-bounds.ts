@@ -16,6 +16,7 @@
 // max(x, −inf) = x), so results are bit-identical; a NaN poisons the result with or without the skip.
 import { printIndex } from '../ir/loop-print.js';
 import type { BufferDecl, IExpr, LoopKernel, LoopProgram, Stmt, VExpr } from '../ir/loops.js';
+import { loadsOf } from './index-algebra.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
 type Abstract = number | 'unknown';
@@ -29,7 +30,25 @@ const IDENTITY = { sum: 0, prod: 1, max: -Infinity, min: Infinity } as const;
 const HOLE = '#';
 
 export function dynamicBounds(program: LoopProgram): LoopProgram {
-  return { ...program, kernels: program.kernels.map((k) => boundKernel(k, program.buffers)) };
+  return {
+    ...program,
+    kernels: program.kernels.map((k) => boundKernel(k, program.buffers, readElsewhere(program, k))),
+  };
+}
+
+/** Buffers that kernels other than `kernel` read: what it skips storing there, they would see. */
+function readElsewhere(program: LoopProgram, kernel: LoopKernel): Set<string> {
+  const read = new Set<string>();
+  const visit = (stmts: readonly Stmt[]): void => {
+    for (const s of stmts) {
+      if (s.k === 'let' || s.k === 'set' || s.k === 'reduce' || s.k === 'store')
+        loadsOf(s.value, (buffer) => read.add(buffer));
+      if (s.k === 'contract') [s.a, s.b].forEach((b) => read.add(b));
+      if (s.k === 'for' || s.k === 'if') visit(s.body);
+    }
+  };
+  for (const k of program.kernels) if (k !== kernel) visit(k.body);
+  return read;
 }
 
 function linearI(e: IExpr): Linear | undefined {
@@ -181,7 +200,11 @@ interface StoredFact {
   readonly value: Abstract;
 }
 
-function boundKernel(kernel: LoopKernel, buffers: readonly BufferDecl[]): LoopKernel {
+function boundKernel(
+  kernel: LoopKernel,
+  buffers: readonly BufferDecl[],
+  elsewhere: ReadonlySet<string>,
+): LoopKernel {
   const loops: LoopInfo[] = [];
   const stored = new Set<string>();
   const loads: { buffer: string; index: IExpr; parents: readonly ForStmt[] }[] = [];
@@ -284,7 +307,7 @@ function boundKernel(kernel: LoopKernel, buffers: readonly BufferDecl[]): LoopKe
     // it was stored at (so at an iteration that is skipped too), and never by the host.
     for (const f of facts) {
       const role = roles.get(f.buffer);
-      if (role === 'output' || role === 'input') return undefined;
+      if (role === 'output' || role === 'input' || elsewhere.has(f.buffer)) return undefined;
       for (const l of loads.filter((x) => x.buffer === f.buffer)) {
         const reader = l.parents.find(
           (p) => stopped.some((s) => s.loop === p) && patternOf(l.index, p.var) === f.pattern,

@@ -9,17 +9,8 @@
 // max(x, −inf) = x); only an inf or NaN in V at a masked position would have reached the output.
 // A loop keeps its constant extent and gets `bound: L`; it runs min(extent, L) iterations.
 import { printIndex } from '../ir/loop-print.js';
-import {
-  iadd,
-  ic,
-  isub,
-  type IExpr,
-  type LoopKernel,
-  type LoopProgram,
-  type Stmt,
-  type VExpr,
-} from '../ir/loops.js';
-import { affineForm, coefficientOf, loadsOf, simplifyIndex, substitute } from './index-algebra.js';
+import { iadd, ic, isub, type IExpr, type LoopKernel, type Stmt, type VExpr } from '../ir/loops.js';
+import { affineForm, coefficientOf, hasGather, loadsOf, simplifyIndex, substitute } from './index-algebra.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
 /** What an expression is beyond the bound: a known constant, or some finite value. */
@@ -36,7 +27,7 @@ const IDENTITY = { sum: 0, prod: 1, max: -Infinity, min: Infinity } as const;
 const HOLE = '#';
 
 /** A value built from integers (`f32(p) + 512`) as an index expression. */
-function asInt(e: VExpr): IExpr | undefined {
+export function asInt(e: VExpr): IExpr | undefined {
   if (e.k === 'int') return e.a;
   if (e.k === 'const') return Number.isInteger(e.v) ? ic(e.v) : undefined;
   if (e.k !== 'binary' || !['+', '-', '*'].includes(e.fn)) return undefined;
@@ -152,7 +143,9 @@ export function maskBounds(kernel: LoopKernel): Map<ForStmt, IExpr> {
     if (storeCount.get(store.buffer) !== 1 || coefficientOf(store.index, loop.var) === 0) continue;
     const cond = splitCondition(store.value.cond, loop.var);
     // The masked part must be the tail of the loop (m ≥ L), with a constant there (−inf: `-(inf)`).
-    if (!cond?.below || affineForm(cond.at).opaqueVars.size > 0) continue;
+    // simplifyIndex would turn a gather (`pos[0]`) into a variable of that name: such masks are
+    // dynamic-bounds.ts's.
+    if (!cond?.below || affineForm(cond.at).opaqueVars.size > 0 || hasGather(cond.at)) continue;
     const masked = beyond(store.value.b, loop.var, []);
     if (typeof masked !== 'number') continue;
     tighten(loop, parents, simplifyIndex(cond.at), {
@@ -231,13 +224,8 @@ function withBounds(stmts: readonly Stmt[], bounds: ReadonlyMap<ForStmt, IExpr>)
   });
 }
 
-/** The pass: every kernel's masked loops get their bound (see the header). */
-export function tightenMaskedLoops(program: LoopProgram): LoopProgram {
-  return {
-    ...program,
-    kernels: program.kernels.map((k) => {
-      const bounds = maskBounds(k);
-      return bounds.size === 0 ? k : { ...k, body: withBounds(k.body, bounds) };
-    }),
-  };
+/** The kernel with its masked loops bounded (see the header); a bound already set is replaced. */
+export function tightenMaskedLoops(kernel: LoopKernel): LoopKernel {
+  const bounds = maskBounds(kernel);
+  return bounds.size === 0 ? kernel : { ...kernel, body: withBounds(kernel.body, bounds) };
 }

@@ -31,6 +31,9 @@ export interface WasmModelTimings {
 }
 
 export class WasmModel {
+  /** Each model kernel's steps, prepared once (ResidentWasmRunner.prepare). */
+  private readonly runs = new Map<string, () => void>();
+
   private constructor(
     readonly runner: ResidentWasmRunner,
     readonly linked: LinkedProgram,
@@ -92,9 +95,14 @@ export class WasmModel {
 
   /** Runs one model kernel on whatever its buffers in the arena hold now. */
   run(kernel: string): void {
-    const loopKernels = this.linked.kernels.get(kernel);
-    if (!loopKernels) throw new Error(`no kernel ${kernel} in the model`);
-    this.runner.runKernels(loopKernels);
+    let run = this.runs.get(kernel);
+    if (!run) {
+      const loopKernels = this.linked.kernels.get(kernel);
+      if (!loopKernels) throw new Error(`no kernel ${kernel} in the model`);
+      run = this.runner.prepare(loopKernels);
+      this.runs.set(kernel, run);
+    }
+    run();
   }
 
   /** Bytes of WebAssembly memory the module really holds (whole 64 KiB pages). */

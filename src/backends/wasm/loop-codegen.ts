@@ -5,10 +5,13 @@ import binaryen from 'binaryen';
 import type { BufferDecl, IExpr, LoopKernel, Stmt, VExpr } from '../../ir/loops.js';
 import { loadsOf } from '../../passes/index-algebra.js';
 import type { ForStmt, ScalarHooks } from './emit-hooks.js';
+import { asInt } from '../../passes/mask-bounds.js';
+import { foldBoundedMasks } from './bounded-masks.js';
 import { FunctionLocals } from './function-locals.js';
+import { collapseLoops } from './loop-collapse.js';
+import { invariantLoads, UNROLL_TRIPS, unrollReductions } from './loop-invariants.js';
 import { rewriteForSimd } from './kernel-rewrite.js';
 import type { WasmLayout } from './layout.js';
-import { maskBounds } from '../../passes/mask-bounds.js';
 import { ScalarMath } from './scalar-math.js';
 import { LoopVectorizer } from './vectorize.js';
 
@@ -29,6 +32,11 @@ export interface LoopKernelOptions {
   readonly buffers?: readonly BufferDecl[];
 }
 
+const isLeaf = (s: Stmt): boolean => s.k !== 'for' && (s.k !== 'if' || s.body.every(isLeaf));
+
+const INT_COMPARE = { '<': 'lt_s', '<=': 'le_s', '>': 'gt_s', '>=': 'ge_s', '==': 'eq', '!=': 'ne' } as const;
+const F32_COMPARE = { '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge', '==': 'eq', '!=': 'ne' } as const;
+
 class KernelEmitter implements ScalarHooks {
   readonly locals = new FunctionLocals(2);
   private readonly ints = new Map<string, number>();
@@ -37,10 +45,15 @@ class KernelEmitter implements ScalarHooks {
   private readonly slot: number;
   private labelCount = 0;
   private readonly vectorizer?: LoopVectorizer;
-  /** Loops proven to do nothing past a mask bound (mask-bounds.ts). */
-  private readonly bounds: Map<ForStmt, IExpr>;
   private readonly extents = new Map<string, number>();
+  /**
+   * Global i32 scalars (`pos[0]`, `layer[0]`) read once at entry: kernels never store i32 buffers,
+   * and V8 cannot hoist a memory load out of a loop that also stores.
+   */
+  private readonly scalarLoads = new Map<string, { local: number; buffer: string; index: number }>();
   private readonly loads = new Map<string, number>();
+  /** Loads read once before their loop (loop-invariants.ts) → the f32 local holding them. */
+  private readonly hoisted = new Map<VExpr, number>();
   readonly relaxedSimd: boolean;
 
   constructor(
@@ -53,7 +66,6 @@ class KernelEmitter implements ScalarHooks {
     this.scratch = this.locals.add(binaryen.i32);
     this.slot = this.locals.add(binaryen.i32);
     this.relaxedSimd = options.relaxedSimd ?? false;
-    this.bounds = maskBounds(kernel);
     this.survey(kernel.body);
     if (options.simd ?? true) this.vectorizer = new LoopVectorizer(this);
   }
@@ -75,15 +87,15 @@ class KernelEmitter implements ScalarHooks {
 
   upperBound(s: ForStmt): binaryen.ExpressionRef {
     const m = this.mod;
-    // The Loop IR's own bound (passes/dynamic-bounds.ts) when the codegen's analysis found none.
-    const bound = this.bounds.get(s) ?? s.bound;
+    // Bounds from passes/dynamic-bounds.ts and mask-bounds.ts (bounded-masks.ts relies on them).
+    const bound = s.bound;
     if (!bound) return m.i32.const(s.extent);
     const b = () => this.int(bound);
     return m.select(m.i32.lt_s(b(), m.i32.const(s.extent)), b(), m.i32.const(s.extent));
   }
 
   hasDynamicBound(s: ForStmt): boolean {
-    return this.bounds.has(s) || s.bound !== undefined;
+    return s.bound !== undefined;
   }
 
   bufferElements(name: string): number | undefined {
@@ -119,7 +131,10 @@ class KernelEmitter implements ScalarHooks {
           ),
         );
     const usesScratch = this.kernel.locals.length > 0;
-    const statements = usesScratch ? [this.claimSlot(), body, this.releaseSlot()] : [body];
+    const loads = [...this.scalarLoads.values()].map((l) =>
+      m.local.set(l.local, m.i32.load(0, 4, this.address(l.buffer, m.i32.const(l.index)))),
+    );
+    const statements = [...loads, ...(usesScratch ? [this.claimSlot(), body, this.releaseSlot()] : [body])];
     m.addFunction(
       this.kernel.name,
       binaryen.createType([binaryen.i32, binaryen.i32]),
@@ -193,23 +208,55 @@ class KernelEmitter implements ScalarHooks {
     return i;
   }
 
-  /** for v in [from, to): body — as block { loop { br_if exit (v >= to); body; v++; br loop } }. */
+  /**
+   * for v in [from, to): body — as block { loop { br_if exit (v >= to); body; v++; br loop } }, with
+   * `to` computed once. A short constant trip over a body without loops is unrolled (the four
+   * pairs of a rotary head, say): binaryen then folds v into the addresses.
+   */
   loop(v: string, from: X, to: X, body: readonly Stmt[]): X {
     const m = this.mod;
     const i = this.intLocal(v);
+    const constant = (x: X) =>
+      binaryen.getExpressionId(x) === binaryen.ConstId
+        ? ((binaryen.getExpressionInfo(x) as binaryen.ConstInfo).value as number)
+        : undefined;
+    const [first, end] = [constant(from), constant(to)];
+    if (first !== undefined && end !== undefined && end - first <= UNROLL_TRIPS && body.every(isLeaf))
+      return m.block(
+        null,
+        Array.from({ length: Math.max(0, end - first) }, (_, k) => [
+          m.local.set(i, m.i32.const(first + k)),
+          ...body.map((s) => this.stmt(s)),
+        ]).flat(),
+      );
+    const flat = unrollReductions(body);
+    // Invariant loads are read once, and only when the loop runs (their index may be out of range
+    // when it does not); the locals hold them inside this loop only.
+    const invariant = invariantLoads(flat, v);
+    const outer = invariant.map((e) => this.hoisted.get(e));
+    const hoisted = invariant.map((e) => {
+      const r = this.locals.add(binaryen.f32);
+      const set = m.local.set(r, this.value(e));
+      this.hoisted.set(e, r);
+      return set;
+    });
+    const limit = this.locals.add(binaryen.i32);
     const exit = this.label('exit');
     const next = this.label('next');
     const get = () => m.local.get(i, binaryen.i32);
+    const running = () => m.i32.lt_s(get(), m.local.get(limit, binaryen.i32));
+    const emitted = flat.map((s) => this.stmt(s));
+    invariant.forEach((e, k) =>
+      outer[k] === undefined ? this.hoisted.delete(e) : this.hoisted.set(e, outer[k]),
+    );
     return m.block(exit, [
+      m.local.set(limit, to),
       m.local.set(i, from),
+      m.br(exit, m.i32.eqz(running())),
+      ...hoisted,
       m.loop(
         next,
-        m.block(null, [
-          m.br(exit, m.i32.ge_s(get(), to)),
-          ...body.map((s) => this.stmt(s)),
-          m.local.set(i, m.i32.add(get(), m.i32.const(1))),
-          m.br(next),
-        ]),
+        m.block(null, [...emitted, m.local.set(i, m.i32.add(get(), m.i32.const(1))), m.br(next, running())]),
       ),
     ]);
   }
@@ -324,8 +371,17 @@ class KernelEmitter implements ScalarHooks {
         const [a, b] = [this.int(e.a), this.int(e.b)];
         return m.select(m.i32.lt_s(a, b), this.int(e.a), this.int(e.b));
       }
-      case 'iload':
-        return m.i32.load(0, 4, this.address(e.buffer, this.int(e.index)));
+      case 'iload': {
+        if (e.index.k !== 'const' || !this.layout.offsets.has(e.buffer))
+          return m.i32.load(0, 4, this.address(e.buffer, this.int(e.index)));
+        const key = `${e.buffer}[${e.index.v}]`;
+        let cached = this.scalarLoads.get(key);
+        if (!cached) {
+          cached = { local: this.locals.add(binaryen.i32), buffer: e.buffer, index: e.index.v };
+          this.scalarLoads.set(key, cached);
+        }
+        return m.local.get(cached.local, binaryen.i32);
+      }
     }
   }
 
@@ -334,8 +390,11 @@ class KernelEmitter implements ScalarHooks {
     switch (e.k) {
       case 'const':
         return m.f32.const(e.v);
-      case 'load':
+      case 'load': {
+        const hoisted = this.hoisted.get(e);
+        if (hoisted !== undefined) return m.local.get(hoisted, binaryen.f32);
         return m.f32.load(0, 4, this.address(e.buffer, this.int(e.index)));
+      }
       case 'reg':
         return m.local.get(this.regLocal(e.name), binaryen.f32);
       case 'int':
@@ -360,16 +419,29 @@ class KernelEmitter implements ScalarHooks {
       case 'select':
         // An `if` rather than `select`: only the chosen side runs, as in the interpreter (a masked
         // branch may hold a gather that is out of range there).
-        return m.if(m.f32.ne(this.value(e.cond), m.f32.const(0)), this.value(e.a), this.value(e.b));
+        return m.if(this.condition(e.cond), this.value(e.a), this.value(e.b));
     }
+  }
+
+  /** `e != 0` as an i32; a comparison is tested directly, between integers when both sides are. */
+  private condition(e: VExpr): X {
+    const m = this.mod;
+    if (e.k !== 'binary' || !(e.fn in INT_COMPARE)) return m.f32.ne(this.value(e), m.f32.const(0));
+    // Integer-valued sides (`f32(s_1) * 64 + f32(s_0) <= f32(pos)`) compare as i32: the same result
+    // while they are below 2^24, exact beyond, and no conversions in the loop.
+    const a = asInt(e.a);
+    const b = asInt(e.b);
+    if (a && b) return m.i32[INT_COMPARE[e.fn as keyof typeof INT_COMPARE]](this.int(a), this.int(b));
+    const [x, y] = [this.value(e.a), this.value(e.b)];
+    return m.f32[F32_COMPARE[e.fn as keyof typeof F32_COMPARE]](x, y);
   }
 
   private binary(e: Extract<VExpr, { k: 'binary' }>): X {
     const m = this.mod;
     if (e.fn === 'pow') return this.pow(e.a, e.b);
+    if (e.fn in INT_COMPARE) return m.f32.convert_u.i32(this.condition(e));
     const a = this.value(e.a);
     const b = this.value(e.b);
-    const flag = (x: X) => m.f32.convert_u.i32(x);
     switch (e.fn) {
       case '+':
         return m.f32.add(a, b);
@@ -381,20 +453,8 @@ class KernelEmitter implements ScalarHooks {
         return m.f32.div(a, b);
       case 'max':
         return m.f32.max(a, b);
-      case 'min':
-        return m.f32.min(a, b);
-      case '<':
-        return flag(m.f32.lt(a, b));
-      case '<=':
-        return flag(m.f32.le(a, b));
-      case '>':
-        return flag(m.f32.gt(a, b));
-      case '>=':
-        return flag(m.f32.ge(a, b));
-      case '==':
-        return flag(m.f32.eq(a, b));
       default:
-        return flag(m.f32.ne(a, b));
+        return m.f32.min(a, b);
     }
   }
 
@@ -422,5 +482,6 @@ export function addLoopKernel(
   options: LoopKernelOptions = {},
 ): KernelExport {
   const simd = options.simd ?? true;
-  return new KernelEmitter(mod, math, simd ? rewriteForSimd(kernel) : kernel, layout, options).emit();
+  const bounded = collapseLoops(foldBoundedMasks(kernel));
+  return new KernelEmitter(mod, math, simd ? rewriteForSimd(bounded) : bounded, layout, options).emit();
 }

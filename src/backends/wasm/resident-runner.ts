@@ -3,13 +3,18 @@
 // outputs through views, with no per-call copy of anything it did not change. WasmRunner.run copies
 // every input on every call, which is right for one-shot kernels and far too slow for a model that
 // calls a few kernels per token over megabytes of weights. Same memory, module and pool as WasmRunner.
-import type { BufferDecl } from '../../ir/loops.js';
+import type { BufferDecl, LoopKernel } from '../../ir/loops.js';
 import type { WasmProgram, WasmStep } from './program.js';
+import { kernelWork, POOL_MIN_WORK } from './step-work.js';
 import { WasmThreadPool } from './threads.js';
+
+type RangeFunction = (start: number, end: number) => void;
 
 export class ResidentWasmRunner {
   private readonly buffers: ReadonlyMap<string, BufferDecl>;
-  private readonly stepsByKernel = new Map<string, readonly WasmStep[]>();
+  private readonly prepared = new Map<string, () => void>();
+  /** One view of the whole memory: it never grows (its maximum is its size), so the view stays valid. */
+  private readonly bytes: Uint8Array;
 
   private constructor(
     readonly program: WasmProgram,
@@ -17,6 +22,7 @@ export class ResidentWasmRunner {
     private readonly pool: WasmThreadPool,
   ) {
     this.buffers = new Map(program.loops.buffers.map((b) => [b.name, b]));
+    this.bytes = new Uint8Array(memory.buffer);
     if (program.layout.cosma || program.chunking)
       throw new Error('a resident program runs its steps as they are: no COSMA or AutoChunk plan');
   }
@@ -58,18 +64,37 @@ export class ResidentWasmRunner {
   copyWithin(from: string, fromElement: number, to: string, toElement: number, elements: number): void {
     const at = (name: string, element: number) => this.program.layout.offsets.get(name)! + 4 * element;
     const source = at(from, fromElement);
-    new Uint8Array(this.memory.buffer).copyWithin(at(to, toElement), source, source + 4 * elements);
+    this.bytes.copyWithin(at(to, toElement), source, source + 4 * elements);
   }
 
   /** Runs the steps of the given Loop IR kernels, in program order. */
   runKernels(kernels: readonly string[]): void {
+    this.prepare(kernels)();
+  }
+
+  /**
+   * The steps of the given Loop IR kernels as one function, for a caller that runs them per token:
+   * a step with little work (step-work.ts) calls its export directly on this thread, with no pool
+   * dispatch and no per-call lookups; a larger one goes through the pool.
+   */
+  prepare(kernels: readonly string[]): () => void {
     const key = kernels.join('\n');
-    let steps = this.stepsByKernel.get(key);
-    if (!steps) {
-      steps = stepsOf(this.program, kernels);
-      this.stepsByKernel.set(key, steps);
+    let run = this.prepared.get(key);
+    if (!run) {
+      const calls = stepsOf(this.program, kernels).map(({ step, kernel }): (() => void) => {
+        const { exportName, count } = step;
+        if (count === 0) return () => undefined;
+        if (this.pool.threads > 1 && count > 1 && kernelWork(kernel) >= POOL_MIN_WORK)
+          return () => this.pool.parallelFor(exportName, count);
+        const f = this.pool.instance.exports[exportName] as RangeFunction;
+        return () => f(0, count);
+      });
+      run = () => {
+        for (const call of calls) call();
+      };
+      this.prepared.set(key, run);
     }
-    for (const step of steps) this.pool.parallelFor(step.exportName, step.count);
+    return run;
   }
 
   async close(): Promise<void> {
@@ -81,9 +106,9 @@ export class ResidentWasmRunner {
  * The steps of `kernels`: a loop kernel is one step named as the kernel, a GEMM kernel is its pack
  * and compute phases (named from the kernel); steps come in program order, matched by position.
  */
-function stepsOf(program: WasmProgram, kernels: readonly string[]): WasmStep[] {
+function stepsOf(program: WasmProgram, kernels: readonly string[]): { step: WasmStep; kernel: LoopKernel }[] {
   const wanted = new Set(kernels);
-  const out: WasmStep[] = [];
+  const out: { step: WasmStep; kernel: LoopKernel }[] = [];
   let at = 0;
   for (const k of program.loops.kernels) {
     // Each Loop IR kernel owns the consecutive steps whose export names start with its name.
@@ -91,7 +116,7 @@ function stepsOf(program: WasmProgram, kernels: readonly string[]): WasmStep[] {
     while (at < program.steps.length && program.steps[at]!.exportName.startsWith(k.name))
       mine.push(program.steps[at++]!);
     if (mine.length === 0) throw new Error(`internal: no step for kernel ${k.name}`);
-    if (wanted.has(k.name)) out.push(...mine);
+    if (wanted.has(k.name)) out.push(...mine.map((step) => ({ step, kernel: k })));
   }
   return out;
 }
