@@ -1,13 +1,14 @@
-// AutoChunk's chunk search (Zhao et al., "AutoChunk", §4.1): the dimensions along which a cascade
-// can be cut into independent chunks. In Ein that is an index that is a plain left-side index of
-// every Einsum and is reduced by none of them: every element of every tensor indexed by it then
-// depends only on the inputs at the same position of that index (and on inputs that do not carry
-// it), so the cascade at rank C computes one chunk exactly.
+// AutoChunk's chunk search (Zhao et al., "AutoChunk", §4.1): the dimensions along which a kernel —
+// in practice a region of consecutive Einsums cut out as a kernel (chunk-regions.ts) — can be cut
+// into independent chunks. In Ein that is an index that is a plain left-side index of every Einsum
+// and is reduced by none of them: every element of every tensor indexed by it then depends only on
+// the inputs at the same position of that index (and on inputs that do not carry it), so the
+// cascade at rank C computes one chunk exactly. A softmax or a sum over the index stops it.
 //
-// The realisation (chunking.ts) re-binds the index's rank to the chunk size and runs the kernel once
-// per chunk, so the rank must carry nothing but that index: it may not appear in any value or other
-// extent (`sqrt(P)`, `p + M - P`), and every tensor axis it sizes must be subscripted by the plain
-// index. Anything else is rejected here rather than computed wrongly.
+// The realisation (chunking.ts) re-binds the index's rank to the chunk size and runs the region
+// once per chunk, so the rank must carry nothing but that index: it may not appear in any value or
+// other extent (`sqrt(P)`, `p + M - P`), and every tensor axis it sizes must be subscripted by the
+// plain index. Anything else is rejected here rather than computed wrongly.
 import type { Einsum, KernelIR } from '../ir/cascade.js';
 import type { Expr } from '../ir/expr.js';
 

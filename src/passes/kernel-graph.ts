@@ -1,10 +1,8 @@
-// The Loop IR kernels as COSMA's abstract operator graph (COSMA §III-A): one operator per kernel, in
-// program order; one tensor per global buffer with its byte size and kind. A kernel reads the global
-// buffers it loads and writes the ones it stores; a buffer a kernel both writes and reads back (an
-// accumulating contraction, a running state) is that kernel's output only, since the operator runs
-// as a whole and COSMA never sees its inside.
+// What COSMA's operator graph (COSMA §III-A) is built from: the global buffers each Loop IR kernel
+// reads and writes (cosma-tiling.ts turns kernels into tile operators and buffers into tiles). A
+// buffer a kernel both writes and reads back (an accumulating contraction, a running state) is that
+// kernel's output only, since the operator runs as a whole and COSMA never sees its inside.
 import type { IExpr, LoopKernel, LoopProgram, Stmt, VExpr } from '../ir/loops.js';
-import type { GraphTensor, OperatorGraph } from './cosma/index.js';
 
 export interface KernelAccess {
   readonly reads: ReadonlySet<string>;
@@ -77,28 +75,22 @@ export function kernelAccess(kernel: LoopKernel, globals: ReadonlySet<string>): 
 }
 
 /**
- * The operator graph of a lowered program. Throws when a buffer has two writers: COSMA's tensors
- * are immutable (Eq. 8), so a buffer rewritten by a later kernel cannot be modelled as one tensor.
+ * Every kernel with the global buffers it reads and writes, in program order. Throws when a buffer
+ * has two writers: COSMA's tensors are immutable (Eq. 8), so a buffer rewritten by a later kernel
+ * cannot be modelled as one tensor.
  */
-export function kernelOperatorGraph(loops: LoopProgram): OperatorGraph {
+export function kernelOperands(
+  loops: LoopProgram,
+): { readonly name: string; readonly reads: string[]; readonly writes: string[] }[] {
   const globals = new Set(loops.buffers.map((b) => b.name));
   const writer = new Map<string, string>();
-  const operators = loops.kernels.map((k) => {
+  return loops.kernels.map((k) => {
     const { reads, writes } = kernelAccess(k, globals);
     for (const w of writes) {
       const other = writer.get(w);
       if (other) throw new Error(`internal error: buffer ${w} is written by both ${other} and ${k.name}`);
       writer.set(w, k.name);
     }
-    return { name: k.name, inputs: [...reads], outputs: [...writes] };
+    return { name: k.name, reads: [...reads], writes: [...writes] };
   });
-  const used = new Set(operators.flatMap((o) => [...o.inputs, ...o.outputs]));
-  const tensors: GraphTensor[] = loops.buffers
-    .filter((b) => used.has(b.name))
-    .map((b) => ({
-      name: b.name,
-      bytes: Math.max(1, b.size * 4),
-      kind: b.role === 'local' ? 'intermediate' : b.role,
-    }));
-  return { tensors, operators };
 }

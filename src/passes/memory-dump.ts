@@ -8,17 +8,26 @@ export function dumpChunking(state: CompileState): string {
   const c = state.chunking;
   if (!c) return 'no chunking';
   const lines = [
-    `chunk ${c.index} (rank ${c.rank} = ${c.extent}) into ${c.count} chunks of ${c.size}; the kernel is compiled at ${c.rank} = ${c.size}`,
-    `peak of intermediates: ${c.unchunkedPeakBytes === null ? 'over the tensor limit' : formatBytes(c.unchunkedPeakBytes)} → ${formatBytes(c.predictedPeakBytes)} (budget ${formatBytes(c.budgetBytes)})`,
-    `sliced per chunk: ${Object.entries(c.axes)
-      .map(([t, a]) => (a < 0 ? `${t} (shared)` : `${t} axis ${a}`))
-      .join(', ')}`,
-    'candidates (index, size: peak, modelled traffic):',
+    `peak of activations: ${formatBytes(c.unchunkedPeakBytes)} → ${formatBytes(c.predictedPeakBytes)} (budget ${formatBytes(c.budgetBytes)}), modelled cost ${formatBytes(c.costBytes)}`,
+    'steps (region around the peak, index, chunk size: peak before → after, cost):',
   ];
-  for (const k of c.candidates)
+  c.steps.forEach((s, i) =>
     lines.push(
-      `  ${k.index} by ${k.size}: ${formatBytes(k.peakBytes)}, ${formatBytes(k.costBytes)}${k.fits ? '' : ' (over budget)'}${k.index === c.index && k.size === c.size ? '  ← chosen' : ''}`,
+      `  ${i + 1}. ${s.region} (Einsums ${s.einsums[0]}..${s.einsums[1] - 1}): chunk ${s.index} (rank ${s.rank} = ${s.extent}) into ${s.count} chunks of ${s.size}: ${formatBytes(s.peakBeforeBytes)} → ${formatBytes(s.peakAfterBytes)} (region ${formatBytes(s.regionPeakBytes)}), cost ${formatBytes(s.costBytes)}; ${s.fitting} of ${s.candidates} candidates fit`,
+    ),
+  );
+  lines.push('segments, in order:');
+  c.segments.forEach((s, i) => {
+    const k = s.chunk;
+    const peak = Math.max(...c.layout.timeline.filter((p) => p.segment === i).map((p) => p.liveBytes));
+    lines.push(
+      k
+        ? `  ${s.region}: ${k.count} chunks of ${k.index} by ${k.size}, sliced ${Object.entries(k.axes)
+            .map(([t, a]) => (a < 0 ? `${t} (whole)` : `${t} axis ${a}`))
+            .join(', ')}; live ${formatBytes(peak)}`
+        : `  ${s.region}: whole; live ${formatBytes(peak)}`,
     );
+  });
   return lines.join('\n');
 }
 

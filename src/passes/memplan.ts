@@ -25,6 +25,8 @@ export interface MemoryPlan {
   /** Intermediates (global and on-chip) live at the worst moment, excluding inputs and outputs. */
   readonly peakBytes: number;
   readonly peakKernel: number;
+  /** Intermediates (global and on-chip) live during each kernel: the activation-memory timeline. */
+  readonly liveBytes?: readonly number[];
 }
 
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
@@ -46,39 +48,29 @@ export function planMemory(program: LoopProgram, workers: number): MemoryPlan {
     offset = align(offset + bytes);
   }
   const base = offset;
-  const placed: ArenaEntry[] = [];
-  const intermediates = program.buffers
-    .filter((b) => b.role === 'intermediate')
-    .sort((a, b) => b.size - a.size);
-  for (const b of intermediates) {
-    const live = liveness.get(b.name) ?? [0, 0];
-    const bytes = b.size * 4;
-    const clashes = placed
-      .filter((p) => p.live[0] <= live[1] && live[0] <= p.live[1])
-      .sort((x, y) => x.offset - y.offset);
-    let at = base;
-    for (const c of clashes) {
-      if (at + bytes <= c.offset) break;
-      at = Math.max(at, align(c.offset + c.bytes));
-    }
-    const entry = { buffer: b.name, offset: at, bytes, live, role: b.role } as const;
-    placed.push(entry);
-  }
+  const placed = firstFit(
+    program.buffers
+      .filter((b) => b.role === 'intermediate')
+      .map((b) => ({ name: b.name, bytes: b.size * 4, live: liveness.get(b.name) ?? [0, 0] })),
+    base,
+  ).map(({ name, offset, bytes, live }) => ({
+    buffer: name,
+    offset,
+    bytes,
+    live,
+    role: 'intermediate' as const,
+  }));
   entries.push(...placed);
   const intermediateEnd = placed.reduce((m, p) => Math.max(m, align(p.offset + p.bytes)), base);
   const scratchPerKernel = program.kernels.map((k) => k.locals.reduce((s, l) => s + align(l.size * 4), 0));
   const scratchBytesPerWorker = Math.max(0, ...scratchPerKernel);
-  let peakBytes = 0;
-  let peakKernel = 0;
-  program.kernels.forEach((_, i) => {
-    const live =
+  const liveBytes = program.kernels.map(
+    (_, i) =>
       placed.filter((p) => p.live[0] <= i && i <= p.live[1]).reduce((s, p) => s + p.bytes, 0) +
-      scratchPerKernel[i]! * workers;
-    if (live > peakBytes) {
-      peakBytes = live;
-      peakKernel = i;
-    }
-  });
+      scratchPerKernel[i]! * workers,
+  );
+  const peakBytes = Math.max(0, ...liveBytes);
+  const peakKernel = Math.max(0, liveBytes.indexOf(peakBytes));
   return {
     entries,
     scratchOffset: intermediateEnd,
@@ -87,7 +79,38 @@ export function planMemory(program: LoopProgram, workers: number): MemoryPlan {
     arenaBytes: intermediateEnd + scratchBytesPerWorker * workers,
     peakBytes,
     peakKernel,
+    liveBytes,
   };
+}
+
+export interface Allocation {
+  readonly name: string;
+  readonly bytes: number;
+  /** First and last step (inclusive) during which it is live. */
+  readonly live: readonly [number, number];
+}
+
+/**
+ * Offsets from `base` for allocations with lifetimes: first fit in order of decreasing size, never
+ * sharing bytes with an allocation live at the same time (TFLite's greedy-by-size arena planner).
+ */
+export function firstFit(
+  allocations: readonly Allocation[],
+  base: number,
+): (Allocation & { readonly offset: number })[] {
+  const placed: (Allocation & { readonly offset: number })[] = [];
+  for (const a of [...allocations].sort((x, y) => y.bytes - x.bytes)) {
+    const clashes = placed
+      .filter((p) => p.live[0] <= a.live[1] && a.live[0] <= p.live[1])
+      .sort((x, y) => x.offset - y.offset);
+    let at = base;
+    for (const c of clashes) {
+      if (at + a.bytes <= c.offset) break;
+      at = Math.max(at, align(c.offset + c.bytes));
+    }
+    placed.push({ ...a, offset: at });
+  }
+  return placed;
 }
 
 /** Independent check used by tests: no two buffers live at the same time share bytes. */

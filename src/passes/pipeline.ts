@@ -20,8 +20,7 @@ import { dumpPasscount } from './dump.js';
 import { planMemory } from './memplan.js';
 import { dynamicBounds } from './dynamic-bounds.js';
 import { autoChunk } from './chunking.js';
-import { cosmaDecisions, planCosma, planCosmaGreedy } from './cosma-pass.js';
-import { kernelOperatorGraph } from './kernel-graph.js';
+import { cosmaPass, cosmaPassAsync, type Refuse } from './cosma-pass.js';
 import { dumpChunking, dumpCosma } from './memory-dump.js';
 import { withKernel, type CompileState, type PassContext } from './state.js';
 import { chooseTiles, defaultTiles } from './tiling.js';
@@ -110,13 +109,6 @@ ${dumpPasscount(state)}`,
     dump: cascadeDump,
   },
   {
-    name: 'chunking',
-    description:
-      'AutoChunk: with --max-memory, run the kernel in chunks of an unreduced index to meet the budget',
-    run: (state, ctx) => autoChunk(state, ctx, (trial) => runPasses(trial, ctx, 'fusion', 'memplan')),
-    dump: dumpChunking,
-  },
-  {
     name: 'fusion',
     description: 'group Einsums into kernels by bytes saved and scratchpad fit',
     run: (state, ctx) => {
@@ -163,7 +155,15 @@ ${dumpPasscount(state)}`,
   {
     name: 'lower',
     description: 'lower every kernel to the Loop IR',
-    run: (state, ctx) => ({ ...state, loops: checkBufferLimits(buildLoopProgram(state), state, ctx) }),
+    // With --max-memory the limit applies to the chunked regions, not the whole kernel: a long
+    // sequence may need chunking to fit it (the `chunking` pass checks).
+    run: (state, ctx) => {
+      const loops = buildLoopProgram(state);
+      return {
+        ...state,
+        loops: ctx.maxMemoryBytes === undefined ? checkBufferLimits(loops, state, ctx) : loops,
+      };
+    },
     dump: (state) => printLoopProgram(state.loops!),
   },
   {
@@ -182,18 +182,23 @@ ${dumpPasscount(state)}`,
     dump: dumpMemory,
   },
   {
+    name: 'chunking',
+    description:
+      'AutoChunk: with --max-memory, run regions around the activation peak in chunks of an unreduced index until the budget holds',
+    run: (state, ctx) => {
+      const regions = { ...ctx, maxMemoryBytes: undefined };
+      return autoChunk(state, ctx, {
+        evaluate: (trial) => runPasses(trial, regions, 'fusion', 'memplan'),
+        checkLimits: (whole) => void checkBufferLimits(whole.loops!, whole, ctx),
+      });
+    },
+    dump: dumpChunking,
+  },
+  {
     name: 'cosma',
     description: 'COSMA: with a scratchpad budget, place global buffers in it and plan spills and reloads',
-    run: (state, ctx) => {
-      if (!ctx.cosma) return state;
-      const cosma = planCosmaGreedy(kernelOperatorGraph(state.loops!), ctx.cosma);
-      return { ...state, cosma, decisions: [...state.decisions, ...cosmaDecisions(cosma)] };
-    },
-    runAsync: async (state, ctx) => {
-      if (!ctx.cosma) return state;
-      const cosma = await planCosma(kernelOperatorGraph(state.loops!), ctx.cosma);
-      return { ...state, cosma, decisions: [...state.decisions, ...cosmaDecisions(cosma)] };
-    },
+    run: (state, ctx) => (ctx.cosma ? cosmaPass(state, ctx, refuse(ctx)) : state),
+    runAsync: async (state, ctx) => (ctx.cosma ? cosmaPassAsync(state, ctx, refuse(ctx)) : state),
     dump: dumpCosma,
   },
 ];
@@ -204,6 +209,12 @@ function runPasses(state: CompileState, ctx: PassContext, first: string, last: s
   const to = PIPELINE.findIndex((p) => p.name === last);
   return PIPELINE.slice(from, to + 1).reduce((s, pass) => pass.run(s, ctx), state);
 }
+
+/** COSMA's retry with less fusion: fusion through memplan with another on-chip budget per kernel. */
+const refuse =
+  (ctx: PassContext): Refuse =>
+  (state, kernelScratchpadBytes) =>
+    runPasses(state, { ...ctx, scratchpadBytes: kernelScratchpadBytes }, 'fusion', 'memplan');
 
 /** The per-tensor limit, applied to the buffers the plan really allocates. */
 function checkBufferLimits(loops: LoopProgram, state: CompileState, ctx: PassContext): LoopProgram {

@@ -3,6 +3,7 @@
 // `--report PATH.json` writes it; `--explain` prints it as text.
 import type { TargetDescription } from '../backends/targets.js';
 import { formatBytes } from '../ir/limits.js';
+import { chunkPlanReport, type ChunkPlan } from './chunking.js';
 import { kernelCost, type KernelCost } from './cost.js';
 import type { Decision } from './decisions.js';
 import type { CompileState } from './state.js';
@@ -26,7 +27,7 @@ export interface CompileReport {
   readonly arenaBytes: number;
   readonly memory: CompileState['memory'];
   /** AutoChunk's plan (--max-memory) and the COSMA scratchpad plan with its greedy baseline. */
-  readonly chunking?: CompileState['chunking'];
+  readonly chunking?: Omit<ChunkPlan, 'compiled'>;
   readonly cosma?: CompileState['cosma'];
   readonly decisions: readonly Decision[];
 }
@@ -50,10 +51,10 @@ export function buildReport(
       ...kernelCost(k, loops.buffers, target, scratchpadBytes),
     })),
     passcount: state.passcount,
-    peakBytes: state.memory!.peakBytes,
+    peakBytes: state.chunking?.predictedPeakBytes ?? state.memory!.peakBytes,
     arenaBytes: state.memory!.arenaBytes,
     memory: state.memory,
-    ...(state.chunking ? { chunking: state.chunking } : {}),
+    ...(state.chunking ? { chunking: chunkPlanReport(state.chunking) } : {}),
     ...(state.cosma ? { cosma: state.cosma } : {}),
     decisions: state.decisions,
   };

@@ -44,13 +44,14 @@ describe('divide and conquer', () => {
     }
   });
 
-  it('picks ILP for small graphs and divide for large ones, never worse than greedy', async () => {
+  it('picks ILP for small graphs and the fixed-schedule ILP (else divide) for large ones, never worse than greedy', async () => {
     const small = await planScratchpad(noteExample, 10);
     expect(small.plan?.method).toBe('ilp');
     const graph = randomSkipChain(seededRandom(4), { operators: 14, maxBytes: 5 });
     const capacity = operatorFootprintBound(analyzeGraph(graph)).bytes + 1;
     const large = await planScratchpad(graph, capacity, { timeLimitSeconds: 2 });
-    expect(large.notes[0]).toBe('method: divide (14 operators)');
+    expect(large.notes[0]).toBe('method: fixed-schedule ILP, else divide (14 operators)');
+    expect(large.notes.some((n) => n.startsWith('fixed-schedule ilp: '))).toBe(true);
     if (large.plan && large.baseline) {
       expect(large.plan.traffic.nonCompulsoryBytes).toBeLessThanOrEqual(
         large.baseline.traffic.nonCompulsoryBytes,

@@ -22,7 +22,7 @@ describe('explainPlan', () => {
       step 4: left2
         on chip: r [0,2) s [2,4) p [4,7)
       step 5: join
-        on chip: r [0,2) s [2,4) y [4,6)
+        on chip: r [0,2) s [2,4) y [5,7)
         store: y
       non-compulsory traffic: 2 B (spills 0 B, reloads 2 B)
       compulsory traffic: 5 B (loads 3 B, stores 2 B)

@@ -14,11 +14,14 @@ export interface ArenaRegion {
 
 /** [first intermediate byte, end of the workers' scratch): where intermediates may live. */
 export function intermediateRegion(program: WasmProgram): ArenaRegion {
-  const { layout, loops } = program;
+  const { layout, loops, chunking } = program;
+  const end = layout.scratchOffset + layout.scratchBytesPerWorker * layout.slots;
+  // A chunked program lays out its activations (whole tensors between regions, each region's
+  // intermediates and slice copies) above its inputs and outputs.
+  if (chunking) return { start: chunking.activationOffset, end };
   const starts = loops.buffers
     .filter((b) => b.role === 'intermediate')
     .map((b) => layout.offsets.get(b.name)!);
-  const end = layout.scratchOffset + layout.scratchBytesPerWorker * layout.slots;
   return { start: Math.min(layout.scratchOffset, ...starts), end };
 }
 

@@ -2,7 +2,7 @@
 // outputs, intermediates at their planned offsets), then each worker's on-chip slices, then the
 // slot flags workers claim scratch with, then the packing scratch of the GEMM intrinsics.
 import type { LoopProgram } from '../../ir/loops.js';
-import type { ScratchpadPlan } from '../../passes/cosma/index.js';
+import type { CosmaResult } from '../../passes/cosma-pass.js';
 import type { MemoryPlan } from '../../passes/memplan.js';
 import { cosmaLayout, type CosmaLayout } from './cosma-layout.js';
 
@@ -33,22 +33,11 @@ export function layoutFor(
   plan: MemoryPlan,
   workers: number,
   gemmScratchBytes: number,
-  scratchpadPlan?: ScratchpadPlan,
+  cosmaPlan?: CosmaResult,
 ): WasmLayout {
   const offsets = new Map(plan.entries.map((e) => [e.buffer, e.offset]));
-  const cosma = scratchpadPlan ? cosmaLayout(program, plan, scratchpadPlan) : undefined;
-  const localOffsets = new Map<string, Map<string, number>>();
-  let perWorker = 0;
-  for (const k of program.kernels) {
-    const offs = new Map<string, number>();
-    let at = 0;
-    for (const l of k.locals) {
-      offs.set(l.name, at);
-      at = align(at + l.size * 4);
-    }
-    localOffsets.set(k.name, offs);
-    perWorker = Math.max(perWorker, at);
-  }
+  const cosma = cosmaPlan ? cosmaLayout(program, plan, cosmaPlan) : undefined;
+  const { localOffsets, perWorker } = localLayout(program);
   const scratchOffset = align(cosma ? cosma.end : plan.scratchOffset);
   const slotFlagsOffset = align(scratchOffset + perWorker * workers);
   const gemmScratchOffset = align(slotFlagsOffset + 4 * workers);
@@ -65,6 +54,26 @@ export function layoutFor(
     totalBytes,
     pages: Math.max(1, Math.ceil(totalBytes / 65536)),
   };
+}
+
+/** Each kernel's local buffers inside a worker's scratch, and the most any kernel needs. */
+export function localLayout(program: LoopProgram): {
+  localOffsets: Map<string, ReadonlyMap<string, number>>;
+  perWorker: number;
+} {
+  const localOffsets = new Map<string, ReadonlyMap<string, number>>();
+  let perWorker = 0;
+  for (const k of program.kernels) {
+    const offs = new Map<string, number>();
+    let at = 0;
+    for (const l of k.locals) {
+      offs.set(l.name, at);
+      at = align(at + l.size * 4);
+    }
+    localOffsets.set(k.name, offs);
+    perWorker = Math.max(perWorker, at);
+  }
+  return { localOffsets, perWorker };
 }
 
 /**

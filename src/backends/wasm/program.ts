@@ -1,15 +1,14 @@
 // A compiled kernel as one WebAssembly module plus the steps to run it: every Loop IR kernel is an
 // export `(start, end)`; a kernel that is a lone contraction becomes the register-blocked GEMM
 // (pack, then compute). The module imports its memory, so a thread pool can share it.
-import type { ContractStmt, LoopProgram } from '../../ir/loops.js';
-import type { ChunkPlan } from '../../passes/chunking.js';
+import type { LoopProgram } from '../../ir/loops.js';
 import type { CompileState } from '../../passes/state.js';
-import { addGemm, gemmScratchBytes, type GemmSpec } from './gemm.js';
-import { buildKernelModule } from './kernel-module.js';
-import type { BufferCopy } from './cosma-layout.js';
+import { buildChunkedProgram, type ChunkedRun } from './chunked-program.js';
+import { cosmaKernelProgram, type BufferCopy } from './cosma-layout.js';
 import { guardedLayout } from './guard-regions.js';
+import { buildKernelModule } from './kernel-module.js';
+import { addKernels, gemmScratchOf } from './kernel-steps.js';
 import { kernelLayout, layoutFor, type WasmLayout } from './layout.js';
-import { addLoopKernel } from './loop-codegen.js';
 import { ScalarMath } from './scalar-math.js';
 
 export interface WasmStep {
@@ -27,8 +26,8 @@ export interface WasmProgram {
   readonly loops: LoopProgram;
   readonly threads: number;
   readonly relaxedSimd: boolean;
-  /** AutoChunk: the runner runs the steps once per chunk on slices of the inputs and outputs. */
-  readonly chunking?: ChunkPlan;
+  /** AutoChunk: the runner runs the regions in order, chunked ones once per chunk (chunked-program.ts). */
+  readonly chunking?: ChunkedRun;
 }
 
 export interface WasmBuildOptions {
@@ -38,75 +37,28 @@ export interface WasmBuildOptions {
   readonly guardBytes?: number;
 }
 
-/** A kernel whose whole body is one contract at constant offsets: the GEMM's case. */
-function loneContract(body: LoopProgram['kernels'][number]['body']): ContractStmt | undefined {
-  const [s] = body;
-  return body.length === 1 &&
-    s?.k === 'contract' &&
-    s.outOffset.k === 'const' &&
-    s.aOffset.k === 'const' &&
-    s.bOffset.k === 'const'
-    ? s
-    : undefined;
-}
-
-function gemmSpec(
-  name: string,
-  c: ContractStmt,
-  layout: Pick<WasmLayout, 'offsets'>,
-  scratchOffset: number,
-  relaxedSimd: boolean,
-): GemmSpec {
-  const at = (buffer: string, offset: ContractStmt['aOffset']) =>
-    layout.offsets.get(buffer)! + 4 * (offset.k === 'const' ? offset.v : 0);
-  return {
-    name,
-    m: c.m,
-    n: c.n,
-    k: c.kDim,
-    a: { offset: at(c.a, c.aOffset), strideM: c.aStride[0], strideK: c.aStride[1] },
-    b: { offset: at(c.b, c.bOffset), strideK: c.bStride[0], strideN: c.bStride[1] },
-    c: { offset: at(c.out, c.outOffset), strideM: c.outStride[0], strideN: c.outStride[1] },
-    alpha: c.scale,
-    accumulate: c.accumulate,
-    scratchOffset,
-    relaxedSimd,
-  };
-}
-
 export function buildWasmProgram(state: CompileState, opts: WasmBuildOptions): WasmProgram {
+  if (state.chunking) return buildChunkedProgram(state, state.chunking, opts);
   const loops = state.loops!;
   const threads = Math.max(1, opts.threads);
   const relaxedSimd = opts.relaxedSimd ?? false;
-  const planOffsets = { offsets: new Map(state.memory!.entries.map((e) => [e.buffer, e.offset])) };
-  const gemmScratch = Math.max(
-    0,
-    ...loops.kernels.map((k) => {
-      const c = loneContract(k.body);
-      return c ? gemmScratchBytes(gemmSpec(k.name, c, planOffsets, 0, relaxedSimd)) : 0;
-    }),
-  );
-  const planned = layoutFor(loops, state.memory!, threads, gemmScratch, state.cosma?.plan);
+  const planOffsets = new Map(state.memory!.entries.map((e) => [e.buffer, e.offset]));
+  // Under a COSMA plan every step runs its own (tile) kernel at the plan's addresses.
+  const kernelLoops = state.cosma ? cosmaKernelProgram(loops, state.cosma) : loops;
+  const gemmScratch = gemmScratchOf(kernelLoops, planOffsets, relaxedSimd);
+  const planned = layoutFor(kernelLoops, state.memory!, threads, gemmScratch, state.cosma);
   const layout = opts.guardBytes ? guardedLayout(planned, loops, opts.guardBytes) : planned;
-  const kernelSteps = new Map<string, WasmStep[]>();
+  let kernelSteps = new Map<string, WasmStep[]>();
   const bytes = buildKernelModule(
     { memoryPages: layout.pages, maximumPages: layout.pages, shared: true, relaxedSimd },
     (mod) => {
-      const math = new ScalarMath(mod);
-      for (const k of loops.kernels) {
-        const c = loneContract(k.body);
-        const at = kernelLayout(layout, k.name);
-        if (c) {
-          const gemm = addGemm(mod, gemmSpec(k.name, c, at, layout.gemmScratchOffset, relaxedSimd));
-          kernelSteps.set(
-            k.name,
-            gemm.phases.map((p) => ({ exportName: p.exportName, count: p.count })),
-          );
-        } else {
-          const e = addLoopKernel(mod, math, k, at, { relaxedSimd, buffers: loops.buffers });
-          kernelSteps.set(k.name, [{ exportName: e.name, count: e.count }]);
-        }
-      }
+      kernelSteps = addKernels(
+        mod,
+        new ScalarMath(mod),
+        kernelLoops,
+        (k) => kernelLayout(layout, k),
+        relaxedSimd,
+      );
     },
   );
   const steps = layout.cosma
@@ -114,15 +66,7 @@ export function buildWasmProgram(state: CompileState, opts: WasmBuildOptions): W
         withCopies(kernelSteps.get(name)!, layout.cosma!.before.get(name)!, layout.cosma!.after.get(name)!),
       )
     : loops.kernels.flatMap((k) => kernelSteps.get(k.name)!);
-  return {
-    bytes,
-    layout,
-    steps,
-    loops,
-    threads,
-    relaxedSimd,
-    ...(state.chunking ? { chunking: state.chunking } : {}),
-  };
+  return { bytes, layout, steps, loops, threads, relaxedSimd };
 }
 
 /** A kernel's phases with the plan's copies before the first and after the last. */

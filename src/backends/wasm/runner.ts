@@ -3,13 +3,15 @@
 // Node and in browsers (the pool abstracts worker_threads and Web Workers).
 //
 // Two memory plans add work between steps: a COSMA scratchpad plan's spills, loads, reloads and
-// stores are memory copies inside the arena (cosma-layout.ts), and an AutoChunk plan runs all the
-// steps once per chunk on slices of the inputs and outputs (chunking.ts).
+// stores are memory copies inside the arena (cosma-layout.ts), and an AutoChunk plan runs its regions
+// in order, a chunked one once per chunk between copies of its slices (chunked-program.ts).
 import type { BufferDecl } from '../../ir/loops.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { gatherChunk, scatterChunk } from './chunk-slices.js';
+import type { SliceCopy } from '../../passes/chunk-layout.js';
+import type { ChunkedRun } from './chunked-program.js';
 import type { BufferCopy } from './cosma-layout.js';
-import type { WasmProgram } from './program.js';
+import type { WasmProgram, WasmStep } from './program.js';
 import { WasmThreadPool } from './threads.js';
 
 export class WasmRunner {
@@ -40,45 +42,33 @@ export class WasmRunner {
     };
     const inputBuffers = loops.buffers.filter((b) => b.role === 'input');
     const outputBuffers = loops.outputs.map((o) => loops.buffers.find((x) => x.name === o)!);
-    if (!chunking) {
-      for (const b of inputBuffers) this.view(b).set(given(b).data);
-      this.runSteps();
-      return Object.fromEntries(
-        outputBuffers.map((b) => [
-          b.name,
-          { dtype: 'f32' as const, shape: b.shape, data: this.outputView(b).slice() },
-        ]),
-      );
-    }
-    const axis = (b: BufferDecl) => chunking.axes[b.name] ?? -1;
-    const fullShape = (b: BufferDecl) => b.shape.map((n, i) => (i === axis(b) ? chunking.extent : n));
-    // Inputs without the chunked index are the same for every chunk: copied once.
-    for (const b of inputBuffers) if (axis(b) < 0) this.view(b).set(given(b).data);
-    const outputs = outputBuffers.map((b) => ({
-      b,
-      data: new Float32Array(fullShape(b).reduce((x, y) => x * y, 1)),
-    }));
-    for (let chunk = 0; chunk < chunking.count; chunk++) {
-      for (const b of inputBuffers)
-        if (axis(b) >= 0)
-          gatherChunk(given(b).data, this.view(b), {
-            shape: fullShape(b),
-            axis: axis(b),
-            size: chunking.size,
-            chunk,
-          });
-      this.runSteps();
-      for (const { b, data } of outputs)
-        scatterChunk(this.outputView(b), data, {
-          shape: fullShape(b),
-          axis: axis(b),
-          size: chunking.size,
-          chunk,
-        });
-    }
+    for (const b of inputBuffers) this.view(b).set(given(b).data);
+    if (chunking) this.runChunked(chunking);
+    else this.runSteps(this.program.steps);
     return Object.fromEntries(
-      outputs.map(({ b, data }) => [b.name, { dtype: 'f32' as const, shape: fullShape(b), data }]),
+      outputBuffers.map((b) => [
+        b.name,
+        { dtype: 'f32' as const, shape: b.shape, data: this.outputView(b).slice() },
+      ]),
     );
+  }
+
+  /** AutoChunk: the regions in order; a chunked one once per chunk, between copies of its slices. */
+  private runChunked(chunking: ChunkedRun): void {
+    for (const segment of chunking.segments)
+      for (let chunk = 0; chunk < segment.count; chunk++) {
+        const spec = (g: SliceCopy) => ({ shape: g.shape, axis: g.axis, size: segment.size, chunk });
+        const slice = (g: SliceCopy) => this.words(g.sliceOffset, g.shape, segment.size, g.axis);
+        for (const g of segment.gathers) gatherChunk(this.words(g.wholeOffset, g.shape), slice(g), spec(g));
+        this.runSteps(segment.steps);
+        for (const g of segment.scatters) scatterChunk(slice(g), this.words(g.wholeOffset, g.shape), spec(g));
+      }
+  }
+
+  /** The words of a tensor of `shape` at `offset`, or of one chunk of `size` along `axis`. */
+  private words(offset: number, shape: readonly number[], size?: number, axis?: number): Int32Array {
+    const elements = shape.reduce((n, d, i) => n * (i === axis ? size! : d), 1);
+    return new Int32Array(this.memory.buffer, offset, elements);
   }
 
   /** A global buffer where the host reads and writes it (under a COSMA plan: its DRAM home). */
@@ -94,8 +84,8 @@ export class WasmRunner {
     return new Float32Array(this.memory.buffer, this.program.layout.offsets.get(b.name)!, b.size);
   }
 
-  private runSteps(): void {
-    for (const step of this.program.steps) {
+  private runSteps(steps: readonly WasmStep[]): void {
+    for (const step of steps) {
       if (step.copiesBefore) this.copy(step.copiesBefore);
       this.pool.parallelFor(step.exportName, step.count);
       if (step.copiesAfter) this.copy(step.copiesAfter);

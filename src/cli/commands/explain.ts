@@ -13,7 +13,7 @@ import { EinError } from '../../frontend/diagnostics.js';
 import { checkSource, readSource } from '../../frontend/index.js';
 import { DEFAULT_LIMITS, formatBytes } from '../../ir/limits.js';
 import { explainPlan } from '../../passes/cosma/index.js';
-import type { CosmaResult } from '../../passes/cosma-pass.js';
+import { describeOperators, type CosmaResult } from '../../passes/cosma-pass.js';
 import { dumpChunking } from '../../passes/memory-dump.js';
 import { compileKernelAsync } from '../../passes/pipeline.js';
 import { buildReport, explainReport } from '../../passes/report.js';
@@ -75,7 +75,7 @@ export async function explainCommand(file: string, opts: ExplainOptions, io: Cli
 function cosmaSection(cosma: CosmaResult): string {
   const { plan, baseline, solver } = cosma;
   const lines = [
-    `COSMA scratchpad ${formatBytes(cosma.capacity)} (${cosma.capacity} B), ${cosma.graph.operators.length} kernels as operators`,
+    `COSMA scratchpad ${formatBytes(cosma.capacity)} (${cosma.capacity} B), ${describeOperators(cosma)}`,
     '',
   ];
   lines.push(

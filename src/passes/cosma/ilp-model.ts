@@ -103,7 +103,8 @@ export function buildCosmaModel(spec: CosmaModelSpec): CosmaModel {
       const expr = w.producedHere ? runs(producer, t) : new LinearExpr();
       if (t >= keepsFrom) expr.add(lp.binary(v('P', a, t)));
       if (spillable && t >= keepsFrom) lp.binary(v('S', a, t));
-      if (t >= loadsFrom && t <= lastRead) expr.add(lp.binary(v('R', a, t)));
+      // A load brings a tensor that is off chip: not one carried on chip into the window.
+      if (t >= loadsFrom && t <= lastRead && !(w.carried && t === first)) expr.add(lp.binary(v('R', a, t)));
       lp.integer(v('L', a, t), 0, M - size(a));
       residency.set(`${a},${t}`, expr);
     }
@@ -125,6 +126,8 @@ export function buildCosmaModel(spec: CosmaModelSpec): CosmaModel {
       lp.constrain(`e1_a${a}_t${t}`, LinearExpr.sum(C, P, S, R), '<=', 1);
       if (t > w.start) {
         lp.constrain(`e2_a${a}_t${t}`, P, '<=', res(a, t - 1));
+        // Nor one on chip at t − 1 (Eq. 1 allows drop-and-reload; the plan rules do not).
+        if (!R.isConstant) lp.constrain(`e1r_a${a}_t${t}`, LinearExpr.sum(R, res(a, t - 1)), '<=', 1);
         const previousC = w.producedHere ? runs(producer, t - 1) : new LinearExpr();
         lp.constrain(`e3_a${a}_t${t}`, S, '<=', LinearExpr.sum(previousC, opt(v('P', a, t - 1))));
       }
@@ -318,6 +321,9 @@ function tensorWindows(
     } else {
       const available = startsInDram(tensor.kind) || start.created.has(a);
       if (!available || (lastRead === -Infinity && !readAfter)) return;
+      // Not read in the window and off chip at its start: it stays in DRAM throughout (§III-F: no
+      // variables for tensors that cannot be on chip; tile graphs have many such tiles per window).
+      if (lastRead === -Infinity && !start.resident.has(a)) return;
       from = first;
       to = readAfter ? last : lastRead;
     }

@@ -9,7 +9,8 @@ import { analyzeGraph, type OperatorGraph } from './graph.js';
 import { greedyPlanForAnalysis } from './greedy.js';
 import { assertCapacity, DEFAULT_TIME_LIMIT_SECONDS, ilpPlanForAnalysis } from './ilp.js';
 import type { PlanMethod, ScratchpadPlan } from './plan.js';
-import { scheduleFromNames } from './schedule.js';
+import { fixedSchedulePlan } from './fixed-schedule.js';
+import { minPeakOrder, scheduleFromNames } from './schedule.js';
 
 /** Above this many operators, `auto` switches from one ILP to windows. */
 export const DEFAULT_MAX_ILP_OPERATORS = 10;
@@ -47,20 +48,34 @@ export async function planScratchpad(
   const order = options.schedule ? scheduleFromNames(analysis, options.schedule) : null;
   const timeLimit = options.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS;
   const maxIlp = options.maxIlpOperators ?? DEFAULT_MAX_ILP_OPERATORS;
-  const method =
-    options.method === undefined || options.method === 'auto'
-      ? analysis.operators.length <= maxIlp
-        ? 'ilp'
-        : 'divide'
-      : options.method;
-  const notes: string[] = [`method: ${method} (${analysis.operators.length} operators)`];
+  const auto = options.method === undefined || options.method === 'auto';
+  const large = analysis.operators.length > maxIlp;
+  const method = auto ? (large ? 'divide' : 'ilp') : options.method!;
+  const notes: string[] = [
+    `method: ${auto && large ? 'fixed-schedule ILP, else divide' : method} (${analysis.operators.length} operators)`,
+  ];
 
   const greedy = greedyPlanForAnalysis(analysis, capacity, order === null ? undefined : [order]);
   const baseline = greedy.ok ? greedy.plan : null;
   if (!greedy.ok) notes.push(`greedy found no plan: ${greedy.failures.join('; ')}`);
 
   let plan: ScratchpadPlan | null = baseline;
-  if (method === 'ilp') {
+  // Too large for the free-schedule model: the fixed-schedule ILP on greedy's order first.
+  const fixed =
+    auto && large
+      ? await fixedSchedulePlan(
+          graph,
+          analysis,
+          capacity,
+          greedy.ok ? greedy.order : (order ?? minPeakOrder(analysis)),
+          timeLimit,
+          greedy.ok ? greedy.steps : null,
+        )
+      : null;
+  if (fixed) notes.push(`fixed-schedule ilp: ${fixed.message}`);
+  if (fixed?.plan) {
+    plan = fixed.plan;
+  } else if (method === 'ilp') {
     const result = await ilpPlanForAnalysis(graph, analysis, capacity, order, timeLimit);
     notes.push(`ilp: ${result.message}`);
     plan = result.plan;
