@@ -211,8 +211,10 @@ export function referencedBuffers(stmts: readonly Stmt[]): Map<string, BufferUse
   };
   const visit = (list: readonly Stmt[]): void => {
     for (const s of list) {
-      if (s.k === 'for') visit(s.body);
-      else if (s.k === 'if') {
+      if (s.k === 'for') {
+        if (s.bound) index(s.bound);
+        visit(s.body);
+      } else if (s.k === 'if') {
         [s.cond.a, s.cond.lt].forEach(index);
         visit(s.body);
       } else if (s.k === 'let' || s.k === 'set' || s.k === 'reduce') value(s.value);

@@ -206,7 +206,9 @@ export abstract class CPrinter {
     switch (s.k) {
       case 'for':
         if (s.kind === 'thread' && this.plan.kind === 'threads') return this.threadNest(s);
-        return this.block(this.forHeader(this.id(s.var), '0', String(s.extent), 1), () => this.stmts(s.body));
+        return this.block(this.forHeader(this.id(s.var), '0', this.tripCount(s), 1), () =>
+          this.stmts(s.body),
+        );
       case 'if':
         return this.block(`if (${this.index(s.cond.a).text} < ${this.index(s.cond.lt).text})`, () =>
           this.stmts(s.body),
@@ -240,6 +242,12 @@ export abstract class CPrinter {
       case 'contract':
         return printPlainContract(this, s);
     }
+  }
+
+  /** The loop's end: its extent, or min(extent, bound) when later iterations are proven no-ops. */
+  private tripCount(s: Extract<Stmt, { k: 'for' }>): string {
+    if (!s.bound) return String(s.extent);
+    return this.index({ k: 'min', a: { k: 'const', v: s.extent }, b: s.bound }).text;
   }
 
   private checkVisible(reg: string): void {

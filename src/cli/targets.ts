@@ -41,8 +41,8 @@ export function compileBound(bound: BoundKernel, target: TargetName, threads = 1
 
 export const defaultThreads = (): number => Math.max(1, cpus().length);
 
-/** Targets whose models run as one persistent module (`ein generate`: src/runtime/wasm-model-llama.ts). */
-export const persistentModelTargets: ReadonlySet<string> = new Set(['wasm']);
+/** Targets whose models run as one persistent program (`ein generate`: src/runtime/{wasm,wgsl}-model-llama.ts). */
+export const persistentModelTargets: ReadonlySet<string> = new Set(['wasm', 'wgsl']);
 
 export const runners: Record<string, Runner> = {
   interp: async ({ bound, inputs }) => runBound(bound, inputs),

@@ -1,6 +1,8 @@
 // `ein generate` in-process through main(argv, io): the text on stdout, speed and memory on stderr,
-// and clear one-line errors (no stack traces) for bad files and flags.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// and clear one-line errors (no stack traces) for bad files and flags. `--target wgsl` runs on the
+// WebGPU adapter of the tests (lavapipe in CI; skipped with the reason outside CI when there is none).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import {
 } from '../runtime/model-files.js';
 import { buildTokenizerFile, llamaStyleVocab } from '../runtime/fixtures.js';
 import { randomLlamaCheckpoint } from './random-llama.js';
+import { gpuForTests } from '../wgsl/gpu-for-tests.js';
 
 async function ein(...argv: string[]) {
   const out: string[] = [];
@@ -125,3 +128,75 @@ describe.skipIf(!haveStoriesModel)('ein generate on stories260K', () => {
     expect(result.stderr).toMatch(/achieved tok\/s: [\d.]+ \(24 positions/);
   });
 });
+
+const { gpu, title: gpuTitle } = await gpuForTests('ein generate --target wgsl');
+// The CLI acquires its own device; this one only tells whether there is an adapter.
+gpu?.destroy();
+
+describe.skipIf(!gpu)(gpuTitle, () => {
+  it.skipIf(!haveStoriesModel)(
+    'prints the golden text byte for byte from the persistent WebGPU model',
+    async () => {
+      const result = await ein(
+        'generate',
+        '--model',
+        storiesCheckpointPath,
+        '--tokenizer',
+        storiesTokenizerPath,
+        '--prompt',
+        'Once upon a time',
+        '--steps',
+        '256',
+        '--temperature',
+        '0',
+        '--target',
+        'wgsl',
+      );
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe((await readFile(goldenTextPath, 'utf8')) + '\n');
+      expect(result.stderr).toMatch(/achieved tok\/s: [\d.]+ \(256 positions in [\d.]+ s, target wgsl\)/);
+      expect(result.stderr).toMatch(/device: .* via /);
+      expect(result.stderr).toMatch(/predicted peak memory: .*\(\d+ B of GPU buffers/);
+      expect(result.stderr).toMatch(/measured peak memory: .*\(\d+ B: GPU buffers allocated/);
+    },
+    120_000,
+  );
+
+  it('refuses --max-memory below the planned GPU buffers, naming the need', async () => {
+    expectCleanError(
+      await ein(...tiny, '--target', 'wgsl', '--max-memory', '1KiB'),
+      /needs [\d.]+ KiB \(\d+ bytes\) of GPU buffers, more than the 1 KiB \(1024 bytes\)/,
+    );
+  }, 60_000);
+});
+
+// Without a Vulkan driver Dawn finds no adapter; the built CLI must say so in one line and exit 1.
+const built = existsSync('dist/cli/main.js');
+describe(
+  built
+    ? 'ein generate --target wgsl without an adapter'
+    : 'no adapter: skipped, dist/ is missing (run `npm run build`)',
+  () => {
+    it.skipIf(!built)(
+      'says how to get one, without a stack trace',
+      () => {
+        const r = spawnSync(process.execPath, ['bin/ein.js', ...tiny, '--target', 'wgsl'], {
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            VK_ICD_FILENAMES: join(dir, 'no-driver.json'),
+            VK_ADD_DRIVER_FILES: '',
+            XDG_CACHE_HOME: dir,
+          },
+          timeout: 60_000,
+        });
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/error: --target wgsl: No WebGPU adapter.*cpu-webgpu\.sh/);
+        // Dawn prints its own native warnings; a JavaScript stack trace would name a .js or .ts file.
+        expect(r.stderr).not.toMatch(/\n\s+at .*\.[jt]s:\d+/);
+        expect(r.stdout).toBe('');
+      },
+      60_000,
+    );
+  },
+);

@@ -8,10 +8,15 @@
 //  - maxStorageBuffersPerShaderStage: while some kernel needs more bindings than allowed, the two
 //    smallest buffers (or packs) it uses are packed into one GPUBuffer, each at an element offset.
 //    A pack of one element type keeps it; a mixed pack holds u32 bits and bitcasts.
+// Scalar inputs no kernel writes (a decode step's `pos`, a layer index) are not storage at all: they
+// are the fields of one uniform struct, so a host sets them with one small write per call and they
+// count against no storage limit. A uniform value is also uniform for WGSL's uniformity analysis,
+// so a loop bound read from it (dynamic-bounds.ts) may enclose workgroup barriers.
 import type { DType } from '../../ir/cascade.js';
 import type { LoopKernel, LoopProgram } from '../../ir/loops.js';
 import { referencedBuffers } from '../c-launch.js';
 import { EinGpuError } from './gpu-error.js';
+import { WGSL_RESERVED } from './reserved.js';
 
 export interface BindingLimits {
   readonly maxStorageBuffersPerShaderStage: number;
@@ -36,10 +41,26 @@ export interface Segment {
   readonly length: number;
 }
 
+/** A scalar input held in the uniform struct: field `field` at byte `offset`. */
+export interface UniformScalar {
+  readonly buffer: string;
+  readonly element: 'f32' | 'i32';
+  readonly field: string;
+  readonly offset: number;
+}
+
+/** The WGSL names of the uniform struct of scalar inputs and of its binding. */
+export const UNIFORM_STRUCT = 'EinScalars';
+export const UNIFORM_VAR = 'ein_scalars';
+
 export interface StorageLayout {
   readonly units: readonly StorageUnit[];
   /** Per logical buffer, its segments in order of `start` (several only when split). */
   readonly segments: ReadonlyMap<string, readonly Segment[]>;
+  /** Scalar inputs no kernel writes, as the fields of the uniform struct (in field order). */
+  readonly scalars: ReadonlyMap<string, UniformScalar>;
+  /** Bytes of the uniform struct (a multiple of 16; 0 without scalars). */
+  readonly uniformBytes: number;
 }
 
 interface Draft {
@@ -55,14 +76,38 @@ export function kernelBuffers(kernel: LoopKernel, globals: ReadonlySet<string>):
   return new Set([...referencedBuffers(kernel.body).keys()].filter((b) => globals.has(b)));
 }
 
+/** The global buffers some kernel stores to. */
+function writtenBuffers(program: LoopProgram): Set<string> {
+  const written = new Set<string>();
+  for (const k of program.kernels)
+    for (const [b, use] of referencedBuffers(k.body)) if (use.written) written.add(b);
+  return written;
+}
+
+/** Scalar inputs no kernel writes become fields of the uniform struct, 4 bytes each. */
+function planScalars(program: LoopProgram): Map<string, UniformScalar> {
+  const written = writtenBuffers(program);
+  const scalars = new Map<string, UniformScalar>();
+  const fields = new Set<string>();
+  for (const b of program.buffers) {
+    if (b.level !== 'global' || b.role !== 'input' || b.size !== 1 || written.has(b.name)) continue;
+    let field = b.name.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=[0-9_])/, 'v');
+    while (fields.has(field) || WGSL_RESERVED.has(field) || field.startsWith('ein_')) field += '_';
+    fields.add(field);
+    scalars.set(b.name, { buffer: b.name, element: b.dtype, field, offset: 4 * scalars.size });
+  }
+  return scalars;
+}
+
 export function planStorage(program: LoopProgram, limits: BindingLimits): StorageLayout {
   const maxElements = Math.floor(limits.maxStorageBufferBindingSize / 4);
   if (maxElements < 1)
     throw new EinGpuError('limit', 'maxStorageBufferBindingSize is smaller than one element');
+  const scalars = planScalars(program);
   const drafts: Draft[] = [];
   const unitsOf = new Map<string, Draft[]>();
   for (const b of program.buffers) {
-    if (b.level !== 'global') continue;
+    if (b.level !== 'global' || scalars.has(b.name)) continue;
     const parts = Math.max(1, Math.ceil(b.size / maxElements));
     const list: Draft[] = [];
     for (let p = 0; p < parts; p++) {
@@ -129,5 +174,5 @@ export function planStorage(program: LoopProgram, limits: BindingLimits): Storag
       }),
     );
   }
-  return { units, segments };
+  return { units, segments, scalars, uniformBytes: Math.ceil(scalars.size / 4) * 16 };
 }

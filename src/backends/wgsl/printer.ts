@@ -4,7 +4,7 @@ import type { BufferDecl, BinaryFn, LoopKernel, LoopProgram, UnaryFn } from '../
 import { contractTiles } from '../c-contract.js';
 import { referencedBuffers, type LaunchPlan } from '../c-launch.js';
 import { CPrinter, type CType } from '../c-printer.js';
-import type { Segment, StorageLayout } from './bindings.js';
+import { UNIFORM_STRUCT, UNIFORM_VAR, type Segment, type StorageLayout } from './bindings.js';
 import { WGSL_HELPER_DEPENDENCIES, WGSL_HELPERS } from './helpers.js';
 import { WGSL_RESERVED } from './reserved.js';
 
@@ -21,8 +21,14 @@ export interface WgslKernel {
   readonly entryPoint: string;
   readonly workgroups: readonly [number, number, number];
   readonly plan: LaunchPlan;
-  /** Binding i is storage unit `bindings[i].unit`. */
-  readonly bindings: readonly { readonly unit: string; readonly access: 'read' | 'read_write' }[];
+  /** Binding i is storage unit `bindings[i].unit`, or the uniform struct of scalars (`uniform`). */
+  readonly bindings: readonly WgslBinding[];
+}
+
+export interface WgslBinding {
+  /** A storage unit's name, or UNIFORM_VAR for the uniform struct. */
+  readonly unit: string;
+  readonly access: 'read' | 'read_write' | 'uniform';
 }
 
 const f32Text = (v: number) => {
@@ -89,6 +95,8 @@ export class WgslPrinter extends CPrinter {
   maxWorkgroupsPerDimension = () => this.wgslLimits.maxComputeWorkgroupsPerDimension;
 
   loadGlobal(buffer: string, index: string): string {
+    const scalar = this.layout.scalars.get(buffer);
+    if (scalar) return `${UNIFORM_VAR}.${scalar.field}`;
     const segments = this.segments(buffer);
     if (segments.length > 1) return `ein_load_${this.id(buffer)}(${index})`;
     return this.fromUnit(buffer, `${this.unitRef(segments[0]!)}`, index, segments[0]!);
@@ -170,9 +178,14 @@ export class WgslPrinter extends CPrinter {
     for (const [b, use] of globals)
       for (const s of this.segments(b))
         access.set(s.unit, use.written || access.get(s.unit) === 'read_write' ? 'read_write' : 'read');
-    const bindings = [...access].map(([unit, a]) => ({ unit, access: a }));
+    const storage = [...access].map(([unit, a]) => ({ unit, access: a }));
+    const scalars = [...uses.keys()].some((b) => this.layout.scalars.has(b));
+    const bindings: WgslBinding[] = scalars
+      ? [...storage, { unit: UNIFORM_VAR, access: 'uniform' }]
+      : storage;
     const out = [...header(plan, workgroups).map((h) => `// ${h}`.trimEnd()), ''];
-    bindings.forEach(({ unit, access: a }, i) => {
+    if (scalars) out.push(...this.uniformStruct(), '');
+    storage.forEach(({ unit, access: a }, i) => {
       const u = this.layout.units.find((x) => x.name === unit)!;
       const ref = u.members.length === 1 && !unit.startsWith('ein_') ? this.id(unit) : unit;
       const holds =
@@ -183,6 +196,8 @@ export class WgslPrinter extends CPrinter {
             : '';
       out.push(`@group(0) @binding(${i}) var<storage, ${a}> ${ref}: array<${u.element}>;${holds}`);
     });
+    if (scalars)
+      out.push(`@group(0) @binding(${storage.length}) var<uniform> ${UNIFORM_VAR}: ${UNIFORM_STRUCT};`);
     const shared = this.workgroupArrays(live, plan);
     for (const s of shared) out.push(s);
     for (const [b, use] of globals)
@@ -206,6 +221,12 @@ export class WgslPrinter extends CPrinter {
       plan,
       bindings,
     };
+  }
+
+  /** The scalar inputs' struct: the same in every kernel of the program, as they share one buffer. */
+  private uniformStruct(): string[] {
+    const fields = [...this.layout.scalars.values()].map((s) => `  ${s.field}: ${s.element},`);
+    return [`struct ${UNIFORM_STRUCT} {`, ...fields, '}'];
   }
 
   entryName(kernel: LoopKernel): string {

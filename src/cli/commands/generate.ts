@@ -14,6 +14,7 @@ import { Llama2cTokenizer } from '../../runtime/tokenizer.js';
 import type { CliIO } from '../io.js';
 import { defaultThreads, persistentModelTargets, runners } from '../targets.js';
 import { WasmLlamaModel } from '../../runtime/wasm-model-llama.js';
+import { WgslLlamaModel } from '../../runtime/wgsl-model-llama.js';
 
 export interface GenerateOptions {
   readonly model: string;
@@ -58,16 +59,33 @@ async function generateText(opts: GenerateOptions, io: CliIO): Promise<number> {
     throw new EinError({ message: `--top-p ${opts.topP}: must be between 0 and 1` });
 
   const modelSource = await openFileSource(opts.model);
-  let model: LlamaModel | WasmLlamaModel;
+  let model: LlamaModel | WasmLlamaModel | WgslLlamaModel;
   try {
     const checkpoint = await Llama2cCheckpoint.open(modelSource);
-    // wasm: one persistent module for all kernels, weights resident (wasm-model-llama.ts).
-    model = persistentModelTargets.has(opts.target)
-      ? await WasmLlamaModel.load(checkpoint, { threads: defaultThreads(), maxMemoryBytes: opts.maxMemory })
-      : await LlamaModel.load(checkpoint, { runner, maxMemoryBytes: opts.maxMemory });
+    const maxMemoryBytes = opts.maxMemory;
+    // wasm and wgsl: one persistent program for all kernels, weights and the KV cache resident in
+    // WebAssembly memory (wasm-model-llama.ts) or GPU buffers (wgsl-model-llama.ts); the other
+    // targets run each kernel call on its own.
+    model = !persistentModelTargets.has(opts.target)
+      ? await LlamaModel.load(checkpoint, { runner, maxMemoryBytes })
+      : opts.target === 'wgsl'
+        ? await WgslLlamaModel.load(checkpoint, { maxMemoryBytes })
+        : await WasmLlamaModel.load(checkpoint, { threads: defaultThreads(), maxMemoryBytes });
   } finally {
     await modelSource.close();
   }
+  try {
+    return await generateWith(model, opts, io);
+  } finally {
+    if (!(model instanceof LlamaModel)) await model.close();
+  }
+}
+
+async function generateWith(
+  model: LlamaModel | WasmLlamaModel | WgslLlamaModel,
+  opts: GenerateOptions,
+  io: CliIO,
+): Promise<number> {
   const tokenizerSource = await openFileSource(opts.tokenizer);
   let tokenizer: Llama2cTokenizer;
   try {
@@ -101,9 +119,10 @@ async function generateText(opts: GenerateOptions, io: CliIO): Promise<number> {
   io.err(
     `achieved tok/s: ${(positions / seconds).toFixed(2)} (${positions} positions in ${seconds.toFixed(2)} s, target ${opts.target})`,
   );
-  if (model instanceof WasmLlamaModel) {
-    io.err(model.describeMemory());
-    await model.close();
-  } else io.err(describeMemory(model.memoryPrediction, model.memory));
+  io.err(
+    model instanceof LlamaModel
+      ? describeMemory(model.memoryPrediction, model.memory)
+      : model.describeMemory(),
+  );
   return 0;
 }
