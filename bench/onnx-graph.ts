@@ -1,10 +1,15 @@
 /**
- * A small ONNX graph encoder (hand-written protobuf) for the GEMM,
- * the attention and MLP benchmarks: nodes with int / ints / float attributes, float initializers,
- * float inputs and outputs. Field numbers from onnx/onnx.proto: ModelProto (ir_version 1, graph 7,
- * opset_import 8), GraphProto (node 1, name 2, initializer 5, input 11, output 12), NodeProto
- * (input 1, output 2, op_type 4, attribute 5), AttributeProto (name 1, f 2, i 3, ints 8, type 20),
- * TensorProto (dims 1, data_type 2, name 8, raw_data 9).
+ * A small ONNX graph encoder (hand-written protobuf) for the GEMM, attention, MLP and GPT-2
+ * benchmarks: nodes with int / ints / float attributes, float and int64 initializers, float and int64
+ * inputs and outputs with fixed or symbolic dimensions. Field numbers from onnx/onnx.proto: ModelProto
+ * (ir_version 1, graph 7, opset_import 8), GraphProto (node 1, name 2, initializer 5, input 11,
+ * output 12), NodeProto (input 1, output 2, op_type 4, attribute 5), AttributeProto (name 1, f 2, i 3,
+ * ints 8, type 20), TensorProto (dims 1, data_type 2, name 8, raw_data 9), TensorShapeProto.Dimension
+ * (dim_value 1, dim_param 2).
+ *
+ * The model is written into ONE buffer whose size is known before any byte is written, and an
+ * initializer may be given as a function that fills its values in place, one tensor at a time: a
+ * model of 0.5 GB of weights then costs 0.5 GB of JavaScript memory, not several copies of it.
  */
 type Field = Uint8Array;
 
@@ -43,6 +48,7 @@ const floatField = (field: number, value: number): Field => {
 const message = (field: number, parts: Field[]): Field => bytesField(field, concat(parts));
 
 const FLOAT = 1;
+const INT64 = 7;
 const ATTRIBUTE_FLOAT = 1;
 const ATTRIBUTE_INT = 2;
 const ATTRIBUTE_INTS = 7;
@@ -56,11 +62,22 @@ export interface OnnxNode {
   attributes?: Record<string, Attribute>;
 }
 
+/** An initializer's values: float32 given or filled in place (into a view of the model's bytes), or int64. */
+export type InitializerData = Float32Array | ((into: Float32Array) => void) | BigInt64Array;
+
+export interface OnnxValue {
+  name: string;
+  /** A number is a fixed size, a string a symbolic one (dim_param). */
+  dims: (number | string)[];
+  /** Default float. */
+  type?: 'float' | 'int64';
+}
+
 export interface OnnxGraph {
   nodes: OnnxNode[];
-  initializers: { name: string; dims: number[]; data: Float32Array }[];
-  inputs: { name: string; dims: number[] }[];
-  outputs: { name: string; dims: number[] }[];
+  initializers: { name: string; dims: number[]; data: InitializerData }[];
+  inputs: OnnxValue[];
+  outputs: OnnxValue[];
   opset: number;
 }
 
@@ -76,10 +93,24 @@ function attribute(name: string, value: Attribute): Field {
   return message(5, [stringField(1, name), floatField(2, value.float), intField(20, ATTRIBUTE_FLOAT)]);
 }
 
-function valueInfo(field: number, name: string, dims: number[]): Field {
-  const shape = dims.map((dim) => message(1, [intField(1, dim)]));
-  const tensorType = message(1, [intField(1, FLOAT), message(2, shape)]);
-  return message(field, [stringField(1, name), message(2, [tensorType])]);
+function valueInfo(field: number, value: OnnxValue): Field {
+  const shape = value.dims.map((dim) =>
+    message(1, [typeof dim === 'number' ? intField(1, dim) : stringField(2, dim)]),
+  );
+  const elementType = value.type === 'int64' ? INT64 : FLOAT;
+  const tensorType = message(1, [intField(1, elementType), message(2, shape)]);
+  return message(field, [stringField(1, value.name), message(2, [tensorType])]);
+}
+
+/** The header of an initializer's TensorProto up to its raw_data length prefix; the values follow. */
+function initializerHead(t: OnnxGraph['initializers'][number], dataBytes: number): Field {
+  const head = concat([
+    ...t.dims.map((d) => intField(1, d)),
+    intField(2, t.data instanceof BigInt64Array ? INT64 : FLOAT),
+    stringField(8, t.name),
+    new Uint8Array([...varint((9 << 3) | 2), ...varint(dataBytes)]),
+  ]);
+  return concat([new Uint8Array([...varint((5 << 3) | 2), ...varint(head.length + dataBytes)]), head]);
 }
 
 export function encodeModel(graph: OnnxGraph): Uint8Array {
@@ -91,21 +122,41 @@ export function encodeModel(graph: OnnxGraph): Uint8Array {
       ...Object.entries(n.attributes ?? {}).map(([k, v]) => attribute(k, v)),
     ]),
   );
-  const initializers = graph.initializers.map((t) =>
-    message(5, [
-      ...t.dims.map((d) => intField(1, d)),
-      intField(2, FLOAT),
-      stringField(8, t.name),
-      bytesField(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
-    ]),
-  );
-  const body = message(7, [
-    ...nodes,
+  const initializers = graph.initializers.map((t) => {
+    const dataBytes =
+      t.data instanceof BigInt64Array ? t.data.byteLength : 4 * t.dims.reduce((a, b) => a * b, 1);
+    return { tensor: t, head: initializerHead(t, dataBytes), dataBytes };
+  });
+  const rest = concat([
     stringField(2, 'bench'),
-    ...initializers,
-    ...graph.inputs.map((i) => valueInfo(11, i.name, i.dims)),
-    ...graph.outputs.map((o) => valueInfo(12, o.name, o.dims)),
+    ...graph.inputs.map((i) => valueInfo(11, i)),
+    ...graph.outputs.map((o) => valueInfo(12, o)),
   ]);
+  const graphBytes =
+    nodes.reduce((sum, n) => sum + n.length, 0) +
+    initializers.reduce((sum, i) => sum + i.head.length + i.dataBytes, 0) +
+    rest.length;
+  const head = concat([intField(1, 8), new Uint8Array([...varint((7 << 3) | 2), ...varint(graphBytes)])]);
   const opset = message(8, [stringField(1, ''), intField(2, graph.opset)]);
-  return concat([intField(1, 8), body, opset]);
+  const out = new Uint8Array(head.length + graphBytes + opset.length);
+  let offset = 0;
+  const put = (bytes: Uint8Array) => {
+    out.set(bytes, offset);
+    offset += bytes.length;
+  };
+  put(head);
+  for (const n of nodes) put(n);
+  for (const { tensor, head: tensorHead, dataBytes } of initializers) {
+    put(tensorHead);
+    const { data } = tensor;
+    if (typeof data === 'function') {
+      // raw_data need not be 4-byte aligned in the model's bytes: fill a tensor-sized scratch, copy.
+      const values = new Float32Array(dataBytes / 4);
+      data(values);
+      put(new Uint8Array(values.buffer));
+    } else put(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  put(rest);
+  put(opset);
+  return out;
 }

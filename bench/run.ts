@@ -4,6 +4,7 @@
  */
 import { benchAttention } from './attention.js';
 import { benchGemm } from './gemm.js';
+import { benchGpt2 } from './gpt2.js';
 import { benchMlp } from './mlp.js';
 import { benchMemory } from './memory.js';
 import { benchLlama } from './llama.js';
@@ -17,6 +18,7 @@ interface Section {
 const SECTIONS: Section[] = [
   { name: 'llama', run: () => benchLlama() },
   { name: 'gemm', run: () => benchGemm() },
+  { name: 'gpt2', run: () => benchGpt2() },
   { name: 'memory', run: () => benchMemory() },
   { name: 'attention', run: () => benchAttention() },
   { name: 'mlp', run: () => benchMlp() },

@@ -35,8 +35,8 @@ export interface Gpt2ModelOptions {
   readonly program?: CascadeProgram;
 }
 
-/** gpt2_block parameter → the tensor's name inside `h.{i}.`. */
-const blockWeights: Readonly<Record<string, string>> = {
+/** gpt2_block parameter → the tensor's name inside `h.{i}.` (gpt2_qkv and gpt2_mlp use the same names). */
+export const blockWeights: Readonly<Record<string, string>> = {
   ln1_g: 'ln_1.weight',
   ln1_b: 'ln_1.bias',
   attn_w: 'attn.c_attn.weight',
@@ -64,7 +64,7 @@ export function gpt2Ranks(config: Gpt2Config): Record<string, number> {
 }
 
 /** The expected shape of every tensor the model reads, by its name in the file (prefix excluded). */
-function expectedShapes(c: Gpt2Config): Map<string, number[]> {
+export function expectedShapes(c: Gpt2Config): Map<string, number[]> {
   const { dim: D, hiddenDim: F } = c;
   const shapes = new Map<string, number[]>([
     ['wte.weight', [c.vocabSize, D]],
@@ -246,7 +246,7 @@ export class Gpt2Model {
 }
 
 /** '' for GPT2Model's names, 'transformer.' for GPT2LMHeadModel's. */
-function tensorPrefix(file: SafetensorsFile): string {
+export function tensorPrefix(file: SafetensorsFile): string {
   for (const prefix of ['', 'transformer.'])
     if (file.tensors.some((t) => t.name === `${prefix}wte.weight`)) return prefix;
   throw new EinRuntimeError(`${file.source.name}: not a GPT-2 checkpoint: no tensor 'wte.weight'`);

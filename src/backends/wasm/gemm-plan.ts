@@ -6,6 +6,7 @@
  *
  * A, B and C live in linear memory at byte offsets with arbitrary non-negative element strides.
  */
+import { gemvKind } from './gemm-vector.js';
 
 /** Register tile of the micro-kernel: MR rows × NR columns, K unrolled `kUnroll` times. */
 export interface GemmTile {
@@ -140,7 +141,8 @@ export function planGemm(spec: GemmSpec): GemmPlan {
   const packA = spec.a.strideK !== 1;
   const packedBOffset = spec.scratchOffset;
   const packedAOffset = packedBOffset + panels * panelBytes;
-  const scratchBytes = panels * panelBytes + (packA ? m * k * 4 : 0);
+  // A matrix-vector product reads its operands in place (gemm-vector.ts): no packed copies.
+  const scratchBytes = gemvKind(spec) ? 0 : panels * panelBytes + (packA ? m * k * 4 : 0);
 
   const limits: [string, number][] = [
     ['A', lastByte(spec.a.offset, [m, k], [spec.a.strideM, spec.a.strideK])],

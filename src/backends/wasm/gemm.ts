@@ -3,6 +3,7 @@ import { FunctionLocals } from './function-locals.js';
 import { addMicrokernel } from './gemm-microkernel.js';
 import { addGemmPack, gemmPackItems } from './gemm-pack.js';
 import { planGemm, type GemmPlan, type GemmSpec } from './gemm-plan.js';
+import { addGemv, gemvItems, gemvKind } from './gemm-vector.js';
 
 export { gemmScratchBytes, DEFAULT_TILE, DEFAULT_RELAXED_TILE } from './gemm-plan.js';
 export type { GemmSpec, GemmTile, GemmPlan } from './gemm-plan.js';
@@ -22,10 +23,17 @@ export interface GemmKernel {
 /**
  * Adds a static-shape GEMM to `mod` (which must have a memory and the SIMD128 feature, plus
  * RelaxedSIMD when `spec.relaxedSimd`): a pack function and a compute function over the M×N
- * block grid, both exported. Several GEMMs can live in one module under different names.
+ * block grid, both exported. Several GEMMs can live in one module under different names. A
+ * matrix-vector product (M or N is 1) is one unpacked GEMV phase instead (gemm-vector.ts).
  */
 export function addGemm(mod: binaryen.Module, spec: GemmSpec): GemmKernel {
   const plan = planGemm(spec);
+  const gemv = gemvKind(spec);
+  if (gemv) {
+    addGemv(mod, spec, gemv);
+    mod.addFunctionExport(plan.name, plan.name);
+    return { plan, phases: [{ exportName: plan.name, count: gemvItems(spec, gemv) }] };
+  }
   const packExport = addGemmPack(mod, plan);
   mod.addFunctionExport(packExport, packExport);
   addGemmCompute(mod, plan);
