@@ -129,6 +129,7 @@ function buildProgram(io: CliIO, setCode: (code: number | Promise<number>) => vo
     .option('--time-limit <seconds>', 'ILP time limit per solve (default 10)', parseInteger)
     .option('--no-online', 'do not rewrite multi-pass softmax chains into the 1-pass form')
     .option('--report <path.json>', 'write the compile report with both plans as JSON')
+    .option('--all-steps', 'print every step of a scratchpad plan (default: the first and last 6)')
     .option('--max-tensor-bytes <bytes>', 'largest tensor allowed (default 1GiB)', parseBytes)
     .action((file: string, opts: ExplainOptions) => setCode(explainCommand(file, opts, io)));
 

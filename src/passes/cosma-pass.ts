@@ -278,13 +278,24 @@ export function cosmaDecisions(cosma: CosmaResult): Decision[] {
         : {}),
     },
   ];
+  // One line per spilled tensor: a tiled plan spills hundreds of tiles of a few tensors.
+  const spills = new Map<string, { tiles: number; first: string; last: string }>();
   for (const step of plan.steps)
-    for (const t of step.spills)
-      decisions.push({
-        pass: 'cosma',
-        subject: t,
-        choice: `spilled before step ${step.step} (${step.operator})`,
-        why: 'the scratchpad is full and it is read again later',
-      });
+    for (const t of step.spills) {
+      const tensor = t.split('[')[0]!;
+      const where = `step ${step.step} (${step.operator})`;
+      const seen = spills.get(tensor);
+      spills.set(tensor, { tiles: (seen?.tiles ?? 0) + 1, first: seen?.first ?? where, last: where });
+    }
+  for (const [tensor, { tiles, first, last }] of spills)
+    decisions.push({
+      pass: 'cosma',
+      subject: tensor,
+      choice:
+        tiles === 1
+          ? `spilled before ${first}`
+          : `${tiles} tiles spilled, the first before ${first}, the last before ${last}`,
+      why: 'the scratchpad is full and it is read again later',
+    });
   return decisions;
 }

@@ -32,4 +32,14 @@ describe('explainPlan', () => {
       "
     `);
   });
+
+  it('shows the first and last steps of a long plan and says how many it left out', () => {
+    const greedy = planGreedy(twoBranches, 7);
+    if (!greedy.ok) throw new Error('greedy found no plan');
+    const lines = explainPlan(greedy.plan, { maxSteps: 3 }).split('\n');
+    const steps = lines.filter((l) => l.startsWith('step ')).map((l) => l.split(':')[0]);
+    expect(steps).toEqual(['step 1', 'step 2', 'step 5']);
+    expect(lines).toContain('… 2 steps not shown (--all-steps prints them; --report PATH.json has them all)');
+    expect(explainPlan(greedy.plan, { maxSteps: 5 })).toBe(explainPlan(greedy.plan));
+  });
 });

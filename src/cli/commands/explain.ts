@@ -32,7 +32,11 @@ export interface ExplainOptions {
   readonly online?: boolean;
   readonly report?: string;
   readonly maxTensorBytes?: number;
+  readonly allSteps?: boolean;
 }
+
+/** Plans of tiled graphs run to hundreds of steps: the first and last ones tell the story. */
+const DEFAULT_SHOWN_STEPS = 12;
 
 export async function explainCommand(file: string, opts: ExplainOptions, io: CliIO): Promise<number> {
   const source = readSource(file);
@@ -62,7 +66,7 @@ export async function explainCommand(file: string, opts: ExplainOptions, io: Cli
     target.scratchpadBytes;
   if (state.chunking)
     io.out(`AutoChunk (--max-memory ${formatBytes(state.chunking.budgetBytes)}):\n${dumpChunking(state)}\n`);
-  if (state.cosma) io.out(cosmaSection(state.cosma));
+  if (state.cosma) io.out(cosmaSection(state.cosma, opts.allSteps ? Infinity : DEFAULT_SHOWN_STEPS));
   if (!state.chunking && !state.cosma)
     io.out('no memory budget given: add --scratchpad BYTES (COSMA) or --max-memory BYTES (AutoChunk)\n');
   const report = buildReport(state, target, kernelScratchpad);
@@ -72,7 +76,7 @@ export async function explainCommand(file: string, opts: ExplainOptions, io: Cli
 }
 
 /** The solver's plan beside greedy's, then the comparison in one line. */
-function cosmaSection(cosma: CosmaResult): string {
+function cosmaSection(cosma: CosmaResult, maxSteps: number): string {
   const { plan, baseline, solver } = cosma;
   const lines = [
     `COSMA scratchpad ${formatBytes(cosma.capacity)} (${cosma.capacity} B), ${describeOperators(cosma)}`,
@@ -80,9 +84,10 @@ function cosmaSection(cosma: CosmaResult): string {
   ];
   lines.push(
     `== ${plan.method === 'greedy' ? 'plan (greedy)' : `${plan.method.toUpperCase()} plan`} ==`,
-    explainPlan(plan, { baseline }),
+    explainPlan(plan, { baseline, maxSteps }),
   );
-  if (baseline && baseline !== plan) lines.push('== greedy plan (baseline) ==', explainPlan(baseline));
+  if (baseline && baseline !== plan)
+    lines.push('== greedy plan (baseline) ==', explainPlan(baseline, { maxSteps }));
   else if (!baseline)
     lines.push(
       '== greedy plan (baseline) ==',

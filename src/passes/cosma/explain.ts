@@ -7,12 +7,26 @@ import type { ScratchpadPlan } from './plan.js';
 export interface ExplainOptions {
   /** A plan to compare against, usually the greedy baseline. */
   readonly baseline?: ScratchpadPlan | null;
+  /** Print at most this many steps (the first and the last ones); all when absent. */
+  readonly maxSteps?: number;
+}
+
+/** The steps to print, with `null` where the hidden ones would be. */
+function shownSteps<T>(steps: readonly T[], maxSteps = Infinity): (T | null)[] {
+  if (steps.length <= maxSteps) return [...steps];
+  const head = Math.ceil(maxSteps / 2);
+  return [...steps.slice(0, head), null, ...steps.slice(steps.length - (maxSteps - head))];
 }
 
 export function explainPlan(plan: ScratchpadPlan, options: ExplainOptions = {}): string {
   const schedule = plan.solver ? `, ${plan.solver.schedule} schedule` : '';
   const lines = [`scratchpad plan (${plan.method}${schedule}), capacity ${plan.capacity} B`];
-  for (const step of plan.steps) {
+  const hidden = plan.steps.length - Math.min(plan.steps.length, options.maxSteps ?? Infinity);
+  for (const step of shownSteps(plan.steps, options.maxSteps)) {
+    if (step === null) {
+      lines.push(`… ${hidden} steps not shown (--all-steps prints them; --report PATH.json has them all)`);
+      continue;
+    }
     lines.push(`step ${step.step}: ${step.operator}`);
     const placed = step.resident.map(
       ({ tensor, offset, bytes }) => `${tensor} [${offset},${offset + bytes})`,
