@@ -79,7 +79,7 @@ export type Stmt =
       readonly kind: LoopKind;
       readonly body: readonly Stmt[];
       /**
-       * A dynamic trip count (mask-bounds.ts): the loop may stop after min(extent, bound) iterations
+       * A dynamic trip count (the `bounds` pass, dynamic-bounds.ts): the loop may stop after min(extent, bound) iterations
        * because the later ones are proven no-ops (a mask such as `t <= pos` makes them identities).
        * Running all `extent` iterations is still correct, so a backend may ignore it.
        */

@@ -14,10 +14,9 @@ import type { Einsum } from '../ir/cascade.js';
 import { walkExpr, type Expr } from '../ir/expr.js';
 import type { LoopKernel } from '../ir/loops.js';
 import { dynamicBounds } from './dynamic-bounds.js';
-import { extentOf, parallelIndices, planGroup } from './group.js';
+import { extentOf, parallelIndices, planGroup, readersOf } from './group.js';
 import { kernelAccess } from './kernel-graph.js';
 import { lowerGroup } from './lower.js';
-import { readersOf } from './pipeline.js';
 import type { CompileState, PassContext } from './state.js';
 import { chooseTiles } from './tiling.js';
 

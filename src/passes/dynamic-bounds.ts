@@ -1,8 +1,10 @@
-// dynamic-bounds: per-token work proportional to `pos`. A loop over cache positions t whose body is
-// masked by `t <= pos[]` (pos an i32 input read at run time) does nothing useful at t > pos: scores
-// become −inf, max ignores −inf, exp(−inf − m) is 0, sums ignore 0. This pass proves that on the
-// Loop IR and gives such loops a dynamic trip count `bound` (loops.ts), read by the Loop IR
-// interpreter and the WASM code generator.
+// dynamic-bounds: the `bounds` pass, one place for every masked loop's trip count. Per-token work
+// proportional to `pos`: a loop over cache positions t whose body is masked by `t <= pos[]` (pos an
+// i32 input read at run time) does nothing useful at t > pos: scores become −inf, max ignores −inf,
+// exp(−inf − m) is 0, sums ignore 0. This pass proves that on the Loop IR and gives such loops a
+// dynamic trip count `bound` (loops.ts), read by the Loop IR interpreter and every backend. Then
+// mask-bounds.ts's pattern for a lone masked store (causal attention, `m <= p + M − P`) runs on the
+// result and sets the bounds it proves (it replaces one set here, as when it ran in WASM codegen).
 //
 // The proof, for one group of loops: a mask comparison in a loop L, affine in L's variable v with
 // coefficient ±1, is false from v = β on (β built from enclosing loop variables and i32 input
@@ -17,6 +19,7 @@
 import { printIndex } from '../ir/loop-print.js';
 import type { BufferDecl, IExpr, LoopKernel, LoopProgram, Stmt, VExpr } from '../ir/loops.js';
 import { loadsOf } from './index-algebra.js';
+import { tightenMaskedLoops } from './mask-bounds.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
 type Abstract = number | 'unknown';
@@ -32,7 +35,9 @@ const HOLE = '#';
 export function dynamicBounds(program: LoopProgram): LoopProgram {
   return {
     ...program,
-    kernels: program.kernels.map((k) => boundKernel(k, program.buffers, readElsewhere(program, k))),
+    kernels: program.kernels.map((k) =>
+      tightenMaskedLoops(boundKernel(k, program.buffers, readElsewhere(program, k))),
+    ),
   };
 }
 
@@ -292,30 +297,46 @@ function boundKernel(
     return found;
   }
 
-  /** The candidates that stop at β, or undefined when what they skip could be observed. */
+  /**
+   * The candidates that stop at β, or undefined when none does. A candidate whose skipped stores
+   * could be observed is dropped and the rest proven again (loops over another index of the same
+   * extent, such as the head size, join the group but must not hold it back), to a fixpoint.
+   */
   function proveGroup(candidates: readonly LoopInfo[], beta: Linear): LoopInfo[] | undefined {
-    const facts: StoredFact[] = [];
-    const stopped: LoopInfo[] = [];
-    for (const c of candidates) {
-      const own: StoredFact[] = [];
-      if (new IterationCheck(c.loop.var, beta, facts, own).stmts(c.loop.body, new Map())) {
-        stopped.push(c);
-        facts.push(...own);
+    let trying = candidates;
+    for (;;) {
+      const facts: StoredFact[] = [];
+      const stopped: { info: LoopInfo; own: StoredFact[] }[] = [];
+      for (const c of trying) {
+        const own: StoredFact[] = [];
+        if (new IterationCheck(c.loop.var, beta, facts, own).stmts(c.loop.body, new Map())) {
+          stopped.push({ info: c, own });
+          facts.push(...own);
+        }
       }
+      const loops = stopped.map((s) => s.info);
+      const observed = stopped.filter(({ own }) => own.some((f) => observable(f, loops)));
+      if (observed.length === 0) return loops.length > 0 ? loops : undefined;
+      trying = stopped.filter((s) => !observed.includes(s)).map((s) => s.info);
     }
-    // What a skipped iteration would have stored must be read only by stopped loops, at the index
-    // it was stored at (so at an iteration that is skipped too), and never by the host.
-    for (const f of facts) {
-      const role = roles.get(f.buffer);
-      if (role === 'output' || role === 'input' || elsewhere.has(f.buffer)) return undefined;
-      for (const l of loads.filter((x) => x.buffer === f.buffer)) {
-        const reader = l.parents.find(
-          (p) => stopped.some((s) => s.loop === p) && patternOf(l.index, p.var) === f.pattern,
-        );
-        if (!reader) return undefined;
-      }
-    }
-    return stopped.length > 0 ? stopped : undefined;
+  }
+
+  /**
+   * Whether what a skipped iteration would have stored could be seen: it must be read only by
+   * stopped loops, at the index it was stored at (so at an iteration that is skipped too), and never
+   * by the host.
+   */
+  function observable(f: StoredFact, stopped: readonly LoopInfo[]): boolean {
+    const role = roles.get(f.buffer);
+    if (role === 'output' || role === 'input' || elsewhere.has(f.buffer)) return true;
+    return loads
+      .filter((x) => x.buffer === f.buffer)
+      .some(
+        (l) =>
+          !l.parents.some(
+            (p) => stopped.some((s) => s.loop === p) && patternOf(l.index, p.var) === f.pattern,
+          ),
+      );
   }
 }
 

@@ -46,6 +46,18 @@ export interface GroupContext {
   readonly readers: ReadonlyMap<string, readonly Einsum[]>;
 }
 
+/** GroupContext's `readers`: each tensor's reading Einsums, in program order. */
+export function readersOf(einsums: readonly Einsum[]): Map<string, Einsum[]> {
+  const readers = new Map<string, Einsum[]>();
+  for (const e of einsums)
+    walkExpr(e.body, (x) => {
+      if (x.k !== 'access') return;
+      const list = readers.get(x.tensor) ?? [];
+      if (!list.includes(e)) readers.set(x.tensor, [...list, e]);
+    });
+  return readers;
+}
+
 export const extentOf = (e: Einsum, index: string, ranks: ReadonlyMap<string, number>): number =>
   evalSize(e.ranges.find((r) => r.name === index)!.extent, ranks);
 

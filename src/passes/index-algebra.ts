@@ -11,6 +11,8 @@ export interface AffineForm {
   readonly constant: number;
   /** Variables that occur inside an opaque term (a mod, div, min or gather). */
   readonly opaqueVars: ReadonlySet<string>;
+  /** Each term's expression (a variable, or the opaque part itself: `pos[0]` stays a load). */
+  readonly exprs: ReadonlyMap<string, IExpr>;
 }
 
 export function varsOf(e: IExpr, out = new Set<string>()): Set<string> {
@@ -29,11 +31,12 @@ export function varsOf(e: IExpr, out = new Set<string>()): Set<string> {
 }
 
 function scale(f: AffineForm, c: number): AffineForm {
-  if (c === 0) return { terms: new Map(), constant: 0, opaqueVars: new Set() };
+  if (c === 0) return { terms: new Map(), constant: 0, opaqueVars: new Set(), exprs: new Map() };
   return {
     terms: new Map([...f.terms].map(([t, k]) => [t, k * c])),
     constant: f.constant * c,
     opaqueVars: f.opaqueVars,
+    exprs: f.exprs,
   };
 }
 
@@ -48,20 +51,27 @@ function combine(a: AffineForm, b: AffineForm, sign: 1 | -1): AffineForm {
     terms,
     constant: a.constant + sign * b.constant,
     opaqueVars: new Set([...a.opaqueVars, ...b.opaqueVars]),
+    exprs: new Map([...a.exprs, ...b.exprs]),
   };
 }
 
 function opaque(e: IExpr): AffineForm {
-  return { terms: new Map([[printIndex(e), 1]]), constant: 0, opaqueVars: varsOf(e) };
+  const key = printIndex(e);
+  return { terms: new Map([[key, 1]]), constant: 0, opaqueVars: varsOf(e), exprs: new Map([[key, e]]) };
 }
 
 /** The affine form of `e`; non-affine parts (products of two variables, mod, div, min, gathers) stay opaque terms. */
 export function affineForm(e: IExpr): AffineForm {
   switch (e.k) {
     case 'const':
-      return { terms: new Map(), constant: e.v, opaqueVars: new Set() };
+      return { terms: new Map(), constant: e.v, opaqueVars: new Set(), exprs: new Map() };
     case 'var':
-      return { terms: new Map([[e.name, 1]]), constant: 0, opaqueVars: new Set() };
+      return {
+        terms: new Map([[e.name, 1]]),
+        constant: 0,
+        opaqueVars: new Set(),
+        exprs: new Map([[e.name, e]]),
+      };
     case 'add':
       return combine(affineForm(e.a), affineForm(e.b), 1);
     case 'sub':
@@ -206,14 +216,13 @@ export function substitute(e: IExpr, v: string, by: IExpr): IExpr {
   }
 }
 
-/** An affine index rebuilt as Σ coef·var + constant (opaque parts kept), for readable, cheap bounds. */
+/** An affine index rebuilt as Σ coef·term + constant (opaque parts kept), for readable, cheap bounds. */
 export function simplifyIndex(e: IExpr): IExpr {
   const f = affineForm(e);
-  if (f.opaqueVars.size > 0) return e;
   let out: IExpr | undefined;
-  for (const [v, c] of f.terms) {
-    const term: IExpr =
-      c === 1 ? { k: 'var', name: v } : { k: 'mul', a: { k: 'var', name: v }, b: { k: 'const', v: c } };
+  for (const [key, c] of f.terms) {
+    const x = f.exprs.get(key)!;
+    const term: IExpr = c === 1 ? x : { k: 'mul', a: x, b: { k: 'const', v: c } };
     out = out ? { k: 'add', a: out, b: term } : term;
   }
   if (!out) return { k: 'const', v: f.constant };

@@ -7,10 +7,11 @@
 //    L too (S's dot products, the masked stores themselves), to a fixpoint.
 // Results are bit-identical for finite inputs: skipped terms are exact identities (x + 0 = x,
 // max(x, −inf) = x); only an inf or NaN in V at a masked position would have reached the output.
-// A loop keeps its constant extent and gets `bound: L`; it runs min(extent, L) iterations.
+// A loop keeps its constant extent and gets `bound: L`; it runs min(extent, L) iterations. Part of
+// the `bounds` pass (dynamic-bounds.ts runs it after its own proof).
 import { printIndex } from '../ir/loop-print.js';
 import { iadd, ic, isub, type IExpr, type LoopKernel, type Stmt, type VExpr } from '../ir/loops.js';
-import { affineForm, coefficientOf, hasGather, loadsOf, simplifyIndex, substitute } from './index-algebra.js';
+import { affineForm, coefficientOf, gathersOf, loadsOf, simplifyIndex, substitute } from './index-algebra.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
 /** What an expression is beyond the bound: a known constant, or some finite value. */
@@ -143,9 +144,8 @@ export function maskBounds(kernel: LoopKernel): Map<ForStmt, IExpr> {
     if (storeCount.get(store.buffer) !== 1 || coefficientOf(store.index, loop.var) === 0) continue;
     const cond = splitCondition(store.value.cond, loop.var);
     // The masked part must be the tail of the loop (m ≥ L), with a constant there (−inf: `-(inf)`).
-    // simplifyIndex would turn a gather (`pos[0]`) into a variable of that name: such masks are
-    // dynamic-bounds.ts's.
-    if (!cond?.below || affineForm(cond.at).opaqueVars.size > 0 || hasGather(cond.at)) continue;
+    // L may read a scalar (`pos[0]`) the kernel never stores: it is the same at every loop it bounds.
+    if (!cond?.below || affineForm(cond.at).opaqueVars.size > 0 || readsStored(cond.at)) continue;
     const masked = beyond(store.value.b, loop.var, []);
     if (typeof masked !== 'number') continue;
     tighten(loop, parents, simplifyIndex(cond.at), {
@@ -155,6 +155,12 @@ export function maskBounds(kernel: LoopKernel): Map<ForStmt, IExpr> {
     });
   }
   return bounds;
+
+  function readsStored(e: IExpr): boolean {
+    let stored = false;
+    gathersOf(e, (buffer) => (stored ||= storeCount.has(buffer)));
+    return stored;
+  }
 
   function tighten(mask: ForStmt, context: readonly ForStmt[], at: IExpr, first: Fact): void {
     const facts: Fact[] = [first];

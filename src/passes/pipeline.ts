@@ -4,7 +4,6 @@ import { TARGETS, type TargetName } from '../backends/targets.js';
 import { EinError } from '../frontend/diagnostics.js';
 import { bindKernel } from '../ir/bind.js';
 import type { CascadeProgram, Einsum } from '../ir/cascade.js';
-import { walkExpr } from '../ir/expr.js';
 import { DEFAULT_LIMITS, formatBytes, type Limits } from '../ir/limits.js';
 import type { LoopProgram } from '../ir/loops.js';
 import { printLoopProgram } from '../ir/loop-print.js';
@@ -12,6 +11,7 @@ import { printKernel } from '../ir/print.js';
 import { buildLoopProgram, kernelName } from './build-loops.js';
 import { dumpGroups, dumpMemory } from './dump.js';
 import { fuse } from './fusion.js';
+import { readersOf } from './group.js';
 import { inlineCalls } from './inline.js';
 import { hoistContractions } from './hoist.js';
 import { online } from './online.js';
@@ -32,17 +32,6 @@ export interface Pass {
   /** For passes that wait on something (the HiGHS solver); compileKernelAsync prefers it to `run`. */
   runAsync?(state: CompileState, ctx: PassContext): Promise<CompileState>;
   dump(state: CompileState): string;
-}
-
-export function readersOf(einsums: readonly Einsum[]): Map<string, Einsum[]> {
-  const readers = new Map<string, Einsum[]>();
-  for (const e of einsums)
-    walkExpr(e.body, (x) => {
-      if (x.k !== 'access') return;
-      const list = readers.get(x.tensor) ?? [];
-      if (!list.includes(e)) readers.set(x.tensor, [...list, e]);
-    });
-  return readers;
 }
 
 /** The cache tier fusion may count on: the target's last, or its scratchpad on targets without one. */
@@ -168,7 +157,8 @@ ${dumpPasscount(state)}`,
   },
   {
     name: 'bounds',
-    description: 'dynamic trip counts: loops masked by `t <= pos` stop at pos + 1 (dynamic-bounds.ts)',
+    description:
+      'trip counts of masked loops: `t <= pos` stops at pos + 1, causal `m <= p + M - P` at p + M - P + 1 (dynamic-bounds.ts, mask-bounds.ts)',
     run: (state) => ({ ...state, loops: dynamicBounds(state.loops!) }),
     dump: (state) => printLoopProgram(state.loops!),
   },

@@ -1,18 +1,19 @@
-// Masks decided by the loop bounds. The WASM code generator runs a bounded loop (passes/dynamic-bounds.ts,
-// passes/mask-bounds.ts) for exactly min(extent, bound) iterations, so inside it the loop variable v
-// lies in [0, min(extent, bound) − 1]; a comparison affine in v is monotone there, and when its value
-// at both ends of the range is known it is the same at every iteration. Causal attention over a KV
-// cache is the case: `where(t <= pos, …)` is true at every t the loop still runs, and the new token's
-// `where(t == pos, K_NEW, kc[t])` holds only at the last one, t = bound − 1. That iteration is peeled
-// (run once after the loop, with t := bound − 1), so the loop itself is free of both masks and each
-// iteration does its dot product without a compare and a branch per element (llama2.c's run.c writes
-// the new key into the cache first and has no mask at all; Ein's kernels read it from K_NEW instead).
+// Masks decided by the loop bounds. The WASM code generator runs a loop bounded by the `bounds`
+// pass (passes/dynamic-bounds.ts with mask-bounds.ts) for exactly min(extent, bound) iterations, so
+// inside it the loop variable v lies in [0, min(extent, bound) − 1]; a comparison affine in v is
+// monotone there, and when its value at both ends of the range is known it is the same at every
+// iteration. Causal attention over a KV cache is the case: `where(t <= pos, …)` is true at every t
+// the loop still runs, and the new token's `where(t == pos, K_NEW, kc[t])` holds only at the last
+// one, t = bound − 1. That iteration is peeled (run once after the loop, with t := bound − 1), so
+// the loop itself is free of both masks and each iteration does its dot product without a compare
+// and a branch per element (llama2.c's run.c writes the new key into the cache first and has no
+// mask at all; Ein's kernels read it from K_NEW instead).
 //
 // Only for the WASM backend: the other backends may run all `extent` iterations (loops.ts), where
 // these comparisons are not decided. Peeling keeps the order of iterations, so results are bit-identical.
 import { ic, isub, type IExpr, type LoopKernel, type Stmt, type VExpr } from '../../ir/loops.js';
 import { affineForm, coefficientOf, substitute } from '../../passes/index-algebra.js';
-import { asInt, tightenMaskedLoops } from '../../passes/mask-bounds.js';
+import { asInt } from '../../passes/mask-bounds.js';
 import { substituteStmts } from './stmt-substitute.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
@@ -25,10 +26,9 @@ interface Range {
 const COMPARISONS = new Set(['<', '<=', '>', '>=', '==', '!=']);
 const minus1 = (e: IExpr) => isub(e, ic(1));
 
-/** The kernel's masked loops bounded, comparisons decided by the bounds folded, diagonals peeled. */
+/** The kernel with comparisons decided by its loops' bounds folded and diagonals peeled. */
 export function foldBoundedMasks(kernel: LoopKernel): LoopKernel {
-  const bounded = tightenMaskedLoops(kernel);
-  return { ...bounded, body: stmts(bounded.body, []) };
+  return { ...kernel, body: stmts(kernel.body, []) };
 }
 
 function stmts(list: readonly Stmt[], ranges: readonly Range[]): Stmt[] {

@@ -25,7 +25,7 @@ export interface ScalarHooks {
   address(buffer: string, index: X): X;
   /** The scalar loop `for v in [from, to): body`. */
   loop(v: string, from: X, to: X, body: readonly Stmt[]): X;
-  /** The loop's trip count: its extent, or less when a mask bound was proven (mask-bounds.ts). */
+  /** The loop's trip count: its extent, or less when the `bounds` pass proved a mask bound. */
   upperBound(s: ForStmt): X;
   /** Whether the loop's bound was tightened (its trip count is dynamic). */
   hasDynamicBound(s: ForStmt): boolean;
