@@ -7,10 +7,10 @@
 import { runners, type Runner } from '../cli/targets.js';
 import type { CascadeProgram } from '../ir/cascade.js';
 import type { Tensor } from '../ir/tensor.js';
-import { formatBytes } from '../ir/limits.js';
+import { DecodeOrder } from './decode-order.js';
 import { EinRuntimeError } from './errors.js';
-import { BoundModel, f32Tensor, outputData, scalarI32, type PreparedKernel } from './model-kernels.js';
-import { MemoryMeter, predictPeakMemory, type MemoryPrediction } from './model-memory.js';
+import { BoundModel, f32Tensor, runDecoderStack, scalarI32, type PreparedKernel } from './model-kernels.js';
+import { memoryLimitError, MemoryMeter, predictPeakMemory, type MemoryPrediction } from './model-memory.js';
 import { loadModelProgram } from './model-program.js';
 import { toFloat32, type SafetensorsFile } from './safetensors.js';
 
@@ -92,7 +92,7 @@ export function expectedShapes(c: Gpt2Config): Map<string, number[]> {
 }
 
 export class Gpt2Model {
-  private nextPos = 0;
+  private readonly order: DecodeOrder;
 
   private constructor(
     readonly config: Gpt2Config,
@@ -109,7 +109,9 @@ export class Gpt2Model {
       readonly block: PreparedKernel;
       readonly classify: PreparedKernel;
     },
-  ) {}
+  ) {
+    this.order = new DecodeOrder(config);
+  }
 
   /** The configuration implied by the file's header (shapes) and GPT-2's n_head. */
   static configOf(file: SafetensorsFile, options: Pick<Gpt2ModelOptions, 'nHeads' | 'seqLen'>): Gpt2Config {
@@ -148,11 +150,13 @@ export class Gpt2Model {
     const program = options.program ?? loadModelProgram('gpt2');
     const runner = options.runner ?? runners['interp']!;
     const prediction = Gpt2Model.predictMemory(config, program);
-    if (options.maxMemoryBytes !== undefined && prediction.totalBytes > options.maxMemoryBytes)
-      throw new EinRuntimeError(
-        `${file.source.name} needs ${formatBytes(prediction.totalBytes)} (${prediction.totalBytes} bytes) at its peak, ` +
-          `more than the ${formatBytes(options.maxMemoryBytes)} (${options.maxMemoryBytes} bytes) allowed`,
-      );
+    const refused = memoryLimitError(
+      file.source.name,
+      prediction.totalBytes,
+      'at its peak',
+      options.maxMemoryBytes,
+    );
+    if (refused) throw refused;
 
     const meter = new MemoryMeter();
     const prefix = tensorPrefix(file);
@@ -214,32 +218,21 @@ export class Gpt2Model {
 
   /** Logits for the token after `token` at position `pos`; positions are fed in order from 0. */
   async forward(token: number, pos: number): Promise<Float32Array> {
-    const { vocabSize, seqLen, dim } = this.config;
-    if (!Number.isInteger(token) || token < 0 || token >= vocabSize)
-      throw new EinRuntimeError(`token ${token} is outside the vocabulary (0..${vocabSize - 1})`);
-    if (!Number.isInteger(pos) || pos < 0 || pos >= seqLen)
-      throw new EinRuntimeError(`position ${pos} is outside the sequence length (0..${seqLen - 1})`);
-    if (pos > this.nextPos)
-      throw new EinRuntimeError(
-        `position ${pos} skips ahead: positions 0..${pos - 1} are not in the cache yet`,
-      );
-    this.nextPos = pos + 1;
+    const { dim } = this.config;
+    this.order.step(token, pos);
     this.scalars.tok[0] = token;
     this.scalars.pos[0] = pos;
     const { embed, block, classify } = this.kernels;
-    let x = (await embed.run())['X']!;
-    for (const layer of this.layers) {
-      for (const [param, tensor] of Object.entries(layer.weights)) block.set(param, tensor);
-      block.set('kc', layer.keys);
-      block.set('vc', layer.values);
-      block.set('x', x);
-      const out = await block.run();
-      layer.keys.data.set(outputData(out, 'K_NEW'), pos * dim);
-      layer.values.data.set(outputData(out, 'V_NEW'), pos * dim);
-      x = out['X_OUT']!;
-    }
-    classify.set('x', x);
-    const logits = outputData(await classify.run(), 'LOGITS');
+    const x = (await embed.run())['X']!;
+    const { layers } = this;
+    const logits = await runDecoderStack(x, block, layers.length, classify, {
+      // The file's layers are separate tensors: each layer's weights and cache are swapped in.
+      before: (l) => block.setAll({ ...layers[l]!.weights, kc: layers[l]!.keys, vc: layers[l]!.values }),
+      store: (l, keys, values) => {
+        layers[l]!.keys.data.set(keys, pos * dim);
+        layers[l]!.values.data.set(values, pos * dim);
+      },
+    });
     this.memory.sampleProcess();
     return logits;
   }

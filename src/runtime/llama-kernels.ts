@@ -1,13 +1,11 @@
-// What the persistent Llama models share, whatever device holds them (wgsl-model-llama.ts; the same
-// table is in wasm-model-llama.ts, whose owner can import it from here): examples/llama.ein's four
-// kernels with the buffers they share, which checkpoint tensor fills which buffer, and the checks on
-// a forward call's token and position.
-import { EinRuntimeError } from './errors.js';
-import type { Llama2cConfig, Llama2cTensorName } from './llama2c.js';
-import type { ModelKernelSpec } from './wasm-model.js';
+// What the persistent Llama models share, whatever device holds them (wasm-model-llama.ts,
+// wgsl-model-llama.ts): examples/llama.ein's four kernels with the buffers they share, which
+// checkpoint tensor fills which buffer, and the buffers a step moves between kernels.
+import type { Llama2cCheckpoint, Llama2cConfig, Llama2cTensorName } from './llama2c.js';
+import type { ModelKernelSpec } from './model-parts.js';
 
 /** Checkpoint tensor → its resident buffer (the kernels' parameter names). */
-export const llamaResidentNameOf: Readonly<Partial<Record<Llama2cTensorName, string>>> = {
+const residentNameOf: Readonly<Partial<Record<Llama2cTensorName, string>>> = {
   token_embedding_table: 'emb',
   rms_att_weight: 'rms_att',
   wq: 'wq',
@@ -57,15 +55,40 @@ export function llamaKernelSpecs(config: Llama2cConfig): ModelKernelSpec[] {
   ];
 }
 
-/** run.c forward()'s preconditions: a token of the vocabulary, positions in order from 0. */
-export function checkLlamaStep(config: Llama2cConfig, token: number, pos: number, nextPos: number): void {
-  const { vocabSize, seqLen } = config;
-  if (!Number.isInteger(token) || token < 0 || token >= vocabSize)
-    throw new EinRuntimeError(`token ${token} is outside the vocabulary (0..${vocabSize - 1})`);
-  if (!Number.isInteger(pos) || pos < 0 || pos >= seqLen)
-    throw new EinRuntimeError(`position ${pos} is outside the model's sequence length (0..${seqLen - 1})`);
-  if (pos > nextPos)
-    throw new EinRuntimeError(
-      `position ${pos} skips ahead: positions 0..${pos - 1} are not in the cache yet`,
-    );
+/** The resident buffers of a loaded model, by their linked names. */
+interface ResidentBuffers {
+  elements(name: string): number;
+  write(name: string, data: Float32Array): void;
+}
+
+/** Streams the checkpoint's weights, one tensor at a time, into their resident buffers. */
+export async function streamLlamaWeights(
+  checkpoint: Llama2cCheckpoint,
+  into: ResidentBuffers,
+): Promise<void> {
+  for await (const tensor of checkpoint.streamTensors()) {
+    const name = residentNameOf[tensor.name];
+    if (name === undefined) continue;
+    const elements = into.elements(name);
+    if (elements !== tensor.data.length)
+      throw new Error(`internal: ${tensor.name} has ${tensor.data.length} elements, its buffer ${elements}`);
+    into.write(name, tensor.data);
+  }
+}
+
+/** The linked buffers a token's step copies from: the layer's output, key and value rows, the logits. */
+export interface LlamaStepBuffers {
+  readonly xOut: string;
+  readonly kNew: string;
+  readonly vNew: string;
+  readonly logits: string;
+}
+
+export function llamaStepBuffers(model: { buffer(kernel: string, name: string): string }): LlamaStepBuffers {
+  return {
+    xOut: model.buffer('llama_layer', 'X_OUT'),
+    kNew: model.buffer('llama_layer', 'K_NEW'),
+    vNew: model.buffer('llama_layer', 'V_NEW'),
+    logits: model.buffer('classify', 'LOGITS'),
+  };
 }

@@ -6,11 +6,10 @@
 import { runners, type Runner } from '../cli/targets.js';
 import type { CascadeProgram } from '../ir/cascade.js';
 import type { Tensor } from '../ir/tensor.js';
-import { formatBytes } from '../ir/limits.js';
-import { EinRuntimeError } from './errors.js';
+import { DecodeOrder } from './decode-order.js';
 import type { Llama2cCheckpoint, Llama2cConfig, Llama2cTensorName } from './llama2c.js';
-import { BoundModel, f32Tensor, outputData, scalarI32, type PreparedKernel } from './model-kernels.js';
-import { MemoryMeter, predictPeakMemory, type MemoryPrediction } from './model-memory.js';
+import { BoundModel, f32Tensor, runDecoderStack, scalarI32, type PreparedKernel } from './model-kernels.js';
+import { memoryLimitError, MemoryMeter, predictPeakMemory, type MemoryPrediction } from './model-memory.js';
 import { loadModelProgram } from './model-program.js';
 
 export interface LlamaModelOptions {
@@ -50,7 +49,7 @@ const layerWeights: Readonly<Record<string, Llama2cTensorName>> = {
 };
 
 export class LlamaModel {
-  private nextPos = 0;
+  private readonly order: DecodeOrder;
 
   private constructor(
     readonly config: Llama2cConfig,
@@ -64,7 +63,9 @@ export class LlamaModel {
       readonly layer: PreparedKernel;
       readonly classify: PreparedKernel;
     },
-  ) {}
+  ) {
+    this.order = new DecodeOrder(config);
+  }
 
   /** Predicted peak memory for a checkpoint, from its header alone (no weights are read). */
   static predictMemory(config: Llama2cConfig, program = loadModelProgram('llama')): MemoryPrediction {
@@ -85,11 +86,14 @@ export class LlamaModel {
     const program = options.program ?? loadModelProgram('llama');
     const runner = options.runner ?? runners['interp']!;
     const prediction = LlamaModel.predictMemory(config, program);
-    if (options.maxMemoryBytes !== undefined && prediction.totalBytes > options.maxMemoryBytes)
-      throw new EinRuntimeError(
-        `${checkpoint.source.name} needs ${formatBytes(prediction.totalBytes)} (${prediction.totalBytes} bytes) at its peak, ` +
-          `more than the ${formatBytes(options.maxMemoryBytes)} (${options.maxMemoryBytes} bytes) allowed by --max-memory`,
-      );
+    const refused = memoryLimitError(
+      checkpoint.source.name,
+      prediction.totalBytes,
+      'at its peak',
+      options.maxMemoryBytes,
+      '--max-memory',
+    );
+    if (refused) throw refused;
 
     const meter = new MemoryMeter();
     const weights = new Map<Llama2cTensorName, Tensor>();
@@ -160,36 +164,27 @@ export class LlamaModel {
    * before they are read again, so nothing needs clearing).
    */
   async forward(token: number, pos: number): Promise<Float32Array> {
-    const { vocabSize, seqLen, nLayers, kvDim } = this.config;
-    if (!Number.isInteger(token) || token < 0 || token >= vocabSize)
-      throw new EinRuntimeError(`token ${token} is outside the vocabulary (0..${vocabSize - 1})`);
-    if (!Number.isInteger(pos) || pos < 0 || pos >= seqLen)
-      throw new EinRuntimeError(`position ${pos} is outside the model's sequence length (0..${seqLen - 1})`);
-    if (pos > this.nextPos)
-      throw new EinRuntimeError(
-        `position ${pos} skips ahead: positions 0..${pos - 1} are not in the cache yet`,
-      );
-    this.nextPos = pos + 1;
+    const { seqLen, nLayers, kvDim } = this.config;
+    this.order.step(token, pos);
     this.scalars.tok[0] = token;
     this.scalars.pos[0] = pos;
     const { embed, rope, layer, classify } = this.kernels;
 
-    let x = (await embed.run())['X']!;
+    const x = (await embed.run())['X']!;
     const rotation = await rope.run();
     layer.set('rope_cos', rotation['COS']!);
     layer.set('rope_sin', rotation['SIN']!);
-    for (let l = 0; l < nLayers; l++) {
-      this.scalars.layer[0] = l;
-      layer.set('x', x);
-      const out = await layer.run();
-      // The cache is the runtime's: this token's key and value rows go in at [l, pos].
-      const row = (l * seqLen + pos) * kvDim;
-      this.cache.keys.set(outputData(out, 'K_NEW'), row);
-      this.cache.values.set(outputData(out, 'V_NEW'), row);
-      x = out['X_OUT']!;
-    }
-    classify.set('x', x);
-    const logits = outputData(await classify.run(), 'LOGITS');
+    const logits = await runDecoderStack(x, layer, nLayers, classify, {
+      before: (l) => {
+        this.scalars.layer[0] = l;
+      },
+      store: (l, keys, values) => {
+        // The cache is the runtime's: this token's key and value rows go in at [l, pos].
+        const row = (l * seqLen + pos) * kvDim;
+        this.cache.keys.set(keys, row);
+        this.cache.values.set(values, row);
+      },
+    });
     this.memory.sampleProcess();
     return logits;
   }

@@ -56,6 +56,40 @@ export class PreparedKernel {
     checkInput(this.bound, name, tensor);
     this.inputs[name] = tensor;
   }
+
+  /** Replace several inputs at once (a layer's weights and cache, swapped in per layer). */
+  setAll(tensors: Readonly<Record<string, Tensor>>): void {
+    for (const [name, tensor] of Object.entries(tensors)) this.set(name, tensor);
+  }
+}
+
+/** What a forward step does around each layer's call: set the layer's own inputs, cache its K and V. */
+export interface LayerHooks {
+  readonly before: (layer: number) => void;
+  /** This token's key and value rows (the call's K_NEW and V_NEW), for the layer's KV cache. */
+  readonly store: (layer: number, keys: Float32Array, values: Float32Array) => void;
+}
+
+/**
+ * A forward step's decoder stack (run.c forward()): the activation `x` through `layer` once per
+ * layer, each call's X_OUT the next one's x, then the last through `classify`; returns the logits.
+ */
+export async function runDecoderStack(
+  x: Tensor,
+  layer: PreparedKernel,
+  layers: number,
+  classify: PreparedKernel,
+  hooks: LayerHooks,
+): Promise<Float32Array> {
+  for (let l = 0; l < layers; l++) {
+    hooks.before(l);
+    layer.set('x', x);
+    const outputs = await layer.run();
+    hooks.store(l, outputData(outputs, 'K_NEW'), outputData(outputs, 'V_NEW'));
+    x = outputs['X_OUT']!;
+  }
+  classify.set('x', x);
+  return outputData(await classify.run(), 'LOGITS');
 }
 
 function checkInput(bound: BoundKernel, name: string, tensor: Tensor | undefined): void {

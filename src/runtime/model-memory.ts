@@ -10,6 +10,7 @@ import { bindKernel, type BoundKernel } from '../ir/bind.js';
 import type { Tensors } from '../ir/interpreter.js';
 import { sizeOf } from '../ir/tensor.js';
 import { formatBytes } from '../ir/limits.js';
+import { EinRuntimeError } from './errors.js';
 
 const bytesOfShape = (shape: readonly number[]): number => sizeOf(shape) * 4;
 
@@ -110,4 +111,23 @@ export function describeMemory(prediction: MemoryPrediction, meter: MemoryMeter)
     `predicted peak memory: ${formatBytes(p.totalBytes)} (${p.totalBytes} B: weights and caches ${formatBytes(p.persistentBytes)}, largest call ${p.largestKernel} ${formatBytes(p.largestCallBytes)})`,
     `measured peak memory: ${formatBytes(meter.heldBytes)} (${meter.heldBytes} B held by the runtime); process ArrayBuffer peak ${formatBytes(meter.processArrayBufferPeak)}`,
   ].join('\n');
+}
+
+/**
+ * The refusal of a model that needs more memory than its caller allows, naming both amounts; undefined
+ * within the limit (or without one). `need` says what the bytes are ("at its peak", "of GPU buffers"),
+ * `allowedBy` where the limit came from (`ein generate`'s --max-memory), when a flag set it.
+ */
+export function memoryLimitError(
+  subject: string,
+  neededBytes: number,
+  need: string,
+  maxBytes: number | undefined,
+  allowedBy?: string,
+): EinRuntimeError | undefined {
+  if (maxBytes === undefined || neededBytes <= maxBytes) return undefined;
+  return new EinRuntimeError(
+    `${subject} needs ${formatBytes(neededBytes)} (${neededBytes} bytes) ${need}, ` +
+      `more than the ${formatBytes(maxBytes)} (${maxBytes} bytes) allowed${allowedBy ? ` by ${allowedBy}` : ''}`,
+  );
 }

@@ -1,13 +1,13 @@
-// GPT-2 on the persistent WebAssembly model (wasm-model-parts.ts): examples/gpt2.ein's T-token kernels
-// in one module over one arena, at two sizes. A prompt of up to `promptTokens` tokens runs as one
-// PREFILL through batched kernels (every weight product a GEMM over the prompt's rows); each later
-// token is a DECODE step with T = 1 (every weight product a GEMV) against the KV cache. The weights are
-// streamed into the arena one tensor at a time (the block matrices transposed to [out, in] on the way,
-// so a decode step reads each output's weights as one contiguous run); the cache ([L, S, D] keys and
-// values) lives there too.
+// GPT-2 on the persistent WebAssembly model (wasm-model.ts, built from parts: model-parts.ts):
+// examples/gpt2.ein's T-token kernels in one module over one arena, at two sizes. A prompt of up to
+// `promptTokens` tokens runs as one PREFILL through batched kernels (every weight product a GEMM over
+// the prompt's rows); each later token is a DECODE step with T = 1 (every weight product a GEMV)
+// against the KV cache. The weights are streamed into the arena one tensor at a time (the block
+// matrices transposed to [out, in] on the way, so a decode step reads each output's weights as one
+// contiguous run); the cache ([L, S, D] keys and values) lives there too.
 // Per layer the host only copies inside the arena: the new keys and values into the cache, and the
 // block's output back to its input.
-import { formatBytes } from '../ir/limits.js';
+import { DecodeOrder } from './decode-order.js';
 import { EinRuntimeError } from './errors.js';
 import {
   blockWeights,
@@ -17,10 +17,11 @@ import {
   tensorPrefix,
   type Gpt2Config,
 } from './gpt2-runner.js';
+import { memoryLimitError } from './model-memory.js';
 import { loadModelProgram } from './model-program.js';
 import { toFloat32, type SafetensorsFile } from './safetensors.js';
-import { PartsWasmModel, type ModelPartSpec } from './wasm-model-parts.js';
-import type { WasmMemoryReport } from './wasm-model-llama.js';
+import type { ModelPartSpec } from './model-parts.js';
+import { WasmModel, type WasmMemoryReport } from './wasm-model.js';
 
 export interface WasmGpt2Options {
   /** Threads of the pool, the caller included. */
@@ -124,7 +125,7 @@ function gpt2Parts(config: Gpt2Config, promptTokens: number): ModelPartSpec[] {
 }
 
 export class WasmGpt2Model {
-  private nextPos = 0;
+  private readonly order: DecodeOrder;
   private readonly scalars: { readonly pos: Int32Array; readonly layer: Int32Array };
   private readonly promptTok: Int32Array;
   private readonly stepTok: Int32Array;
@@ -133,8 +134,9 @@ export class WasmGpt2Model {
   private constructor(
     readonly config: Gpt2Config,
     readonly promptTokens: number,
-    readonly model: PartsWasmModel,
+    readonly model: WasmModel,
   ) {
+    this.order = new DecodeOrder(config);
     const r = model.runner;
     this.scalars = { pos: r.i32('pos'), layer: r.i32('layer') };
     this.promptTok = r.i32('prompt_tok');
@@ -153,16 +155,14 @@ export class WasmGpt2Model {
       throw new EinRuntimeError(
         `the prompt length ${promptTokens} must be between 1 and the sequence length ${config.seqLen}`,
       );
-    const model = await PartsWasmModel.create(loadModelProgram('gpt2'), gpt2Parts(config, promptTokens), {
+    const model = await WasmModel.fromParts(loadModelProgram('gpt2'), gpt2Parts(config, promptTokens), {
       threads: options.threads,
     });
-    const planned = model.linked.memory.arenaBytes;
-    if (options.maxMemoryBytes !== undefined && planned > options.maxMemoryBytes) {
+    const { arenaBytes } = model.linked.memory;
+    const refused = memoryLimitError('GPT-2', arenaBytes, 'of WebAssembly memory', options.maxMemoryBytes);
+    if (refused) {
       await model.close();
-      throw new EinRuntimeError(
-        `GPT-2 needs ${formatBytes(planned)} (${planned} bytes) of WebAssembly memory, ` +
-          `more than the ${formatBytes(options.maxMemoryBytes)} (${options.maxMemoryBytes} bytes) allowed`,
-      );
+      throw refused;
     }
     try {
       for (const [name, shape] of expectedShapes(config)) {
@@ -215,7 +215,7 @@ export class WasmGpt2Model {
     const n = tokens.length;
     if (n < 1 || n > this.promptTokens)
       throw new EinRuntimeError(`a prompt has 1 to ${this.promptTokens} tokens, not ${n}`);
-    tokens.forEach((token) => this.checkToken(token));
+    tokens.forEach((token) => this.order.checkToken(token));
     const { model } = this;
     const { runner } = model;
     const { dim, nLayers, seqLen } = this.config;
@@ -235,21 +235,14 @@ export class WasmGpt2Model {
       runner.copyWithin('prompt_out', 0, 'prompt_x', 0, this.promptTokens * dim);
     }
     runner.copyWithin('prompt_x', (n - 1) * dim, 'last_x', 0, dim);
-    this.nextPos = n;
+    this.order.filled(n);
     return this.classify();
   }
 
   /** Logits for the token after `token` at position `pos` (a decode step); positions in order. */
   forward(token: number, pos: number): Float32Array {
     const { seqLen, nLayers, dim } = this.config;
-    this.checkToken(token);
-    if (!Number.isInteger(pos) || pos < 0 || pos >= seqLen)
-      throw new EinRuntimeError(`position ${pos} is outside the sequence length (0..${seqLen - 1})`);
-    if (pos > this.nextPos)
-      throw new EinRuntimeError(
-        `position ${pos} skips ahead: positions 0..${pos - 1} are not in the cache yet`,
-      );
-    this.nextPos = pos + 1;
+    this.order.step(token, pos);
     const { model } = this;
     const { runner } = model;
     this.stepTok[0] = token;
@@ -275,20 +268,8 @@ export class WasmGpt2Model {
     return this.logits;
   }
 
-  private checkToken(token: number): void {
-    const { vocabSize } = this.config;
-    if (!Number.isInteger(token) || token < 0 || token >= vocabSize)
-      throw new EinRuntimeError(`token ${token} is outside the vocabulary (0..${vocabSize - 1})`);
-  }
-
   memoryReport(): WasmMemoryReport {
-    const { linked } = this.model;
-    return {
-      predictedBytes: linked.memory.arenaBytes,
-      residentBytes: linked.residentBytes,
-      workingBytes: linked.workingBytes,
-      measuredBytes: this.model.memoryBytes + this.logits.byteLength,
-    };
+    return this.model.memoryReport(this.logits.byteLength);
   }
 
   async close(): Promise<void> {

@@ -8,9 +8,17 @@ import { acquireGpu, describeAdapter, type EinGpu } from '../backends/wgsl/devic
 import { withErrorScopes } from '../backends/wgsl/error-scopes.js';
 import { formatBytes } from '../ir/limits.js';
 import { EinRuntimeError } from './errors.js';
-import { checkLlamaStep, llamaKernelSpecs, llamaResidentNameOf } from './llama-kernels.js';
+import { DecodeOrder } from './decode-order.js';
+import {
+  llamaKernelSpecs,
+  llamaStepBuffers,
+  streamLlamaWeights,
+  type LlamaStepBuffers,
+} from './llama-kernels.js';
 import { llamaRanks } from './llama-runner.js';
 import type { Llama2cCheckpoint, Llama2cConfig } from './llama2c.js';
+import { describeCompile } from './model-parts.js';
+import { memoryLimitError } from './model-memory.js';
 import { loadModelProgram } from './model-program.js';
 import { WgslModel } from './wgsl-model.js';
 
@@ -30,13 +38,8 @@ export interface WgslMemoryReport {
 }
 
 export class WgslLlamaModel {
-  private nextPos = 0;
-  private readonly names: {
-    readonly xOut: string;
-    readonly kNew: string;
-    readonly vNew: string;
-    readonly logits: string;
-  };
+  private readonly order: DecodeOrder;
+  private readonly names: LlamaStepBuffers;
   private readonly logits: Float32Array;
 
   private constructor(
@@ -44,12 +47,8 @@ export class WgslLlamaModel {
     readonly model: WgslModel,
     private readonly ownsGpu: boolean,
   ) {
-    this.names = {
-      xOut: model.buffer('llama_layer', 'X_OUT'),
-      kNew: model.buffer('llama_layer', 'K_NEW'),
-      vNew: model.buffer('llama_layer', 'V_NEW'),
-      logits: model.buffer('classify', 'LOGITS'),
-    };
+    this.order = new DecodeOrder(config);
+    this.names = llamaStepBuffers(model);
     this.logits = new Float32Array(config.vocabSize);
   }
 
@@ -71,24 +70,18 @@ export class WgslLlamaModel {
         llamaRanks(config),
         llamaKernelSpecs(config),
       );
-      const planned = model.plannedBytes;
-      if (options.maxMemoryBytes !== undefined && planned > options.maxMemoryBytes)
-        throw new EinRuntimeError(
-          `${checkpoint.source.name} needs ${formatBytes(planned)} (${planned} bytes) of GPU buffers, ` +
-            `more than the ${formatBytes(options.maxMemoryBytes)} (${options.maxMemoryBytes} bytes) allowed by --max-memory`,
-        );
+      const refused = memoryLimitError(
+        checkpoint.source.name,
+        model.plannedBytes,
+        'of GPU buffers',
+        options.maxMemoryBytes,
+        '--max-memory',
+      );
+      if (refused) throw refused;
       const { resident } = model;
-      await withErrorScopes(gpu, `uploading the weights of ${checkpoint.source.name}`, async () => {
-        for await (const tensor of checkpoint.streamTensors()) {
-          const name = llamaResidentNameOf[tensor.name];
-          if (name === undefined) continue;
-          if (resident.elements(name) !== tensor.data.length)
-            throw new Error(
-              `internal: ${tensor.name} has ${tensor.data.length} elements, its buffer ${resident.elements(name)}`,
-            );
-          resident.write(name, tensor.data);
-        }
-      });
+      await withErrorScopes(gpu, `uploading the weights of ${checkpoint.source.name}`, () =>
+        streamLlamaWeights(checkpoint, resident),
+      );
       return new WgslLlamaModel(config, model, ownsGpu);
     } catch (e) {
       model?.close();
@@ -100,8 +93,7 @@ export class WgslLlamaModel {
   /** Logits for the token after `token` at position `pos` (run.c forward()); positions in order from 0. */
   async forward(token: number, pos: number): Promise<Float32Array> {
     const { seqLen, nLayers, kvDim, dim } = this.config;
-    checkLlamaStep(this.config, token, pos, this.nextPos);
-    this.nextPos = pos + 1;
+    this.order.step(token, pos);
     const { model, names } = this;
     const { resident } = model;
     return withErrorScopes(model.gpu, `forward at position ${pos}`, async () => {
@@ -135,12 +127,11 @@ export class WgslLlamaModel {
   describeMemory(): string {
     const m = this.memoryReport();
     const t = this.model.timings;
-    const compile = Object.values(t.compileMs).reduce((a, b) => a + b, 0);
     return [
       `device: ${describeAdapter(this.model.gpu.adapter)}`,
       `predicted peak memory: ${formatBytes(m.predictedBytes)} (${m.predictedBytes} B of GPU buffers: weights, cache, activations and intermediates, from the storage layout)`,
       `measured peak memory: ${formatBytes(m.measuredBytes)} (${m.measuredBytes} B: GPU buffers allocated, read-back buffer and host logits included)`,
-      `compile: ${compile.toFixed(0)} ms for ${Object.keys(t.compileMs).length} kernels, WGSL ${t.printMs.toFixed(0)} ms, shaders and pipelines ${t.pipelinesMs.toFixed(0)} ms`,
+      `compile: ${describeCompile(t.compileMs)}, WGSL ${t.printMs.toFixed(0)} ms, shaders and pipelines ${t.pipelinesMs.toFixed(0)} ms`,
     ].join('\n');
   }
 

@@ -3,15 +3,14 @@
 // WebGPU adapter of the tests (lavapipe in CI; skipped with the reason outside CI when there is none).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import {
-  goldenTextPath,
   haveStoriesModel,
   missingModelMessage,
+  readGoldenText,
   storiesCheckpointPath,
   storiesTokenizerPath,
 } from '../runtime/model-files.js';
@@ -103,24 +102,29 @@ describe('ein generate on a random tiny model', () => {
 
 if (!haveStoriesModel) console.warn(missingModelMessage);
 
+/** `ein generate` greedily from "Once upon a time" on stories260K, with any further flags. */
+const greedyOnStories = (steps: number, ...flags: string[]) =>
+  ein(
+    'generate',
+    '--model',
+    storiesCheckpointPath,
+    '--tokenizer',
+    storiesTokenizerPath,
+    '--prompt',
+    'Once upon a time',
+    '--steps',
+    String(steps),
+    '--temperature',
+    '0',
+    ...flags,
+  );
+
 describe.skipIf(!haveStoriesModel)('ein generate on stories260K', () => {
   it('prints the golden text greedily, prompt included, as llama2.c does', async () => {
     const steps = 24;
-    const result = await ein(
-      'generate',
-      '--model',
-      storiesCheckpointPath,
-      '--tokenizer',
-      storiesTokenizerPath,
-      '--prompt',
-      'Once upon a time',
-      '--steps',
-      String(steps),
-      '--temperature',
-      '0',
-    );
+    const result = await greedyOnStories(steps);
     expect(result.code).toBe(0);
-    const golden = await readFile(goldenTextPath, 'utf8');
+    const golden = await readGoldenText();
     const text = result.stdout.slice(0, -1);
     expect(result.stdout.endsWith('\n')).toBe(true);
     expect(text.length).toBeGreaterThan('Once upon a time'.length + 20);
@@ -137,23 +141,9 @@ describe.skipIf(!gpu)(gpuTitle, () => {
   it.skipIf(!haveStoriesModel)(
     'prints the golden text byte for byte from the persistent WebGPU model',
     async () => {
-      const result = await ein(
-        'generate',
-        '--model',
-        storiesCheckpointPath,
-        '--tokenizer',
-        storiesTokenizerPath,
-        '--prompt',
-        'Once upon a time',
-        '--steps',
-        '256',
-        '--temperature',
-        '0',
-        '--target',
-        'wgsl',
-      );
+      const result = await greedyOnStories(256, '--target', 'wgsl');
       expect(result.code).toBe(0);
-      expect(result.stdout).toBe((await readFile(goldenTextPath, 'utf8')) + '\n');
+      expect(result.stdout).toBe((await readGoldenText()) + '\n');
       expect(result.stderr).toMatch(/achieved tok\/s: [\d.]+ \(256 positions in [\d.]+ s, target wgsl\)/);
       expect(result.stderr).toMatch(/device: .* via /);
       expect(result.stderr).toMatch(/predicted peak memory: .*\(\d+ B of GPU buffers/);

@@ -3,64 +3,30 @@
 // uniform, attention loops stopped at pos + 1. On the CPU adapter (lavapipe in CI) the greedy text
 // must be byte-identical to llama2.c's golden transcript, and for a second prompt to the WASM model's.
 // Skips only outside CI when there is no adapter (gpuForTests says why).
-import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireGpu, type EinGpu } from '../../src/backends/wgsl/device.js';
 import { buildWgslProgram } from '../../src/backends/wgsl/program.js';
 import { compileKernel } from '../../src/passes/pipeline.js';
-import { generate, type ForwardFunction } from '../../src/runtime/generate-text.js';
-import { Llama2cCheckpoint } from '../../src/runtime/llama2c.js';
 import { loadModelProgram } from '../../src/runtime/model-program.js';
-import { openFileSource } from '../../src/runtime/node-file-io.js';
-import { Sampler } from '../../src/runtime/sampler.js';
-import { Llama2cTokenizer } from '../../src/runtime/tokenizer.js';
 import { WasmLlamaModel } from '../../src/runtime/wasm-model-llama.js';
 import { WgslLlamaModel } from '../../src/runtime/wgsl-model-llama.js';
 import { gpuForTests } from '../wgsl/gpu-for-tests.js';
-import {
-  goldenTextPath,
-  haveStoriesModel,
-  missingModelMessage,
-  storiesCheckpointPath,
-  storiesTokenizerPath,
-} from '../runtime/model-files.js';
+import { loadStories, readGoldenText, storiesModelPresent } from '../runtime/model-files.js';
+import { greedyText } from './greedy.js';
 
-if (!haveStoriesModel) console.warn(missingModelMessage);
+const haveStoriesModel = storiesModelPresent();
 const { gpu, title } = await gpuForTests('stories260K on the persistent WGSL model');
 afterAll(() => gpu?.destroy());
 
-async function loadWgsl(device: EinGpu): Promise<WgslLlamaModel> {
-  const checkpoint = await Llama2cCheckpoint.open(await openFileSource(storiesCheckpointPath));
-  try {
-    return await WgslLlamaModel.load(checkpoint, { gpu: device });
-  } finally {
-    await checkpoint.close();
-  }
-}
-
-async function greedyText(
-  vocabSize: number,
-  seqLen: number,
-  prompt: string,
-  steps: number,
-  forward: ForwardFunction,
-): Promise<string> {
-  const source = await openFileSource(storiesTokenizerPath);
-  const tokenizer = await Llama2cTokenizer.load(source, vocabSize);
-  await source.close();
-  const sampler = new Sampler({ vocabSize, temperature: 0, topp: 0.9, seed: 0 });
-  return (await generate({ tokenizer, sampler, steps, seqLen, prompt, forward })).text;
-}
+const loadWgsl = (device: EinGpu) =>
+  loadStories((checkpoint) => WgslLlamaModel.load(checkpoint, { gpu: device }));
 
 describe.skipIf(!gpu || !haveStoriesModel)(title, () => {
   it('greedy text is byte-identical to the golden transcript', async () => {
-    const golden = await readFile(goldenTextPath, 'utf8');
+    const golden = await readGoldenText();
     const model = await loadWgsl(gpu!);
     try {
-      const { vocabSize, seqLen } = model.config;
-      const text = await greedyText(vocabSize, seqLen, 'Once upon a time', 256, (t, p) =>
-        model.forward(t, p),
-      );
+      const text = await greedyText(model.config, 'Once upon a time', 256, (t, p) => model.forward(t, p));
       expect(text).toBe(golden);
       // Every planned buffer is allocated once; the rest is the logits' read-back buffer and host copy.
       const memory = model.memoryReport();
@@ -74,13 +40,10 @@ describe.skipIf(!gpu || !haveStoriesModel)(title, () => {
   it('a second prompt gives the WASM model’s greedy text', async () => {
     const prompt = 'The little dog';
     const model = await loadWgsl(gpu!);
-    const checkpoint = await Llama2cCheckpoint.open(await openFileSource(storiesCheckpointPath));
-    const wasm = await WasmLlamaModel.load(checkpoint, { threads: 1 });
-    await checkpoint.close();
+    const wasm = await loadStories((checkpoint) => WasmLlamaModel.load(checkpoint, { threads: 1 }));
     try {
-      const { vocabSize, seqLen } = model.config;
-      const onGpu = await greedyText(vocabSize, seqLen, prompt, 256, (t, p) => model.forward(t, p));
-      const onWasm = await greedyText(vocabSize, seqLen, prompt, 256, (t, p) => wasm.forward(t, p));
+      const onGpu = await greedyText(model.config, prompt, 256, (t, p) => model.forward(t, p));
+      const onWasm = await greedyText(model.config, prompt, 256, (t, p) => wasm.forward(t, p));
       expect(onGpu.length).toBeGreaterThan(prompt.length + 100);
       expect(onGpu).toBe(onWasm);
     } finally {
@@ -92,13 +55,12 @@ describe.skipIf(!gpu || !haveStoriesModel)(title, () => {
   it('within the WebGPU default limits (8 storage bindings: buffers packed) the text is the same', async () => {
     const acquired = await acquireGpu({ limits: 'default' });
     if (!acquired.ok) throw new Error(acquired.reason);
-    const golden = await readFile(goldenTextPath, 'utf8');
+    const golden = await readGoldenText();
     const model = await loadWgsl(acquired.gpu);
     try {
       const packed = model.model.resident.program.layout.units.filter((u) => u.members.length > 1);
       expect(packed.length).toBeGreaterThan(0);
-      const { vocabSize, seqLen } = model.config;
-      const text = await greedyText(vocabSize, seqLen, 'Once upon a time', 48, (t, p) => model.forward(t, p));
+      const text = await greedyText(model.config, 'Once upon a time', 48, (t, p) => model.forward(t, p));
       expect(text.length).toBeGreaterThan(60);
       expect(golden.startsWith(text)).toBe(true);
     } finally {

@@ -1,37 +1,27 @@
 // stories260K through examples/llama.ein on the reference interpreter: the golden greedy text, logits
 // against the independent TypeScript Llama (test/runtime/reference-llama.ts), seeded sampling, and
 // the KV-cache path against recomputing every position from an empty cache.
-import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate, type ForwardFunction } from '../../src/runtime/generate-text.js';
-import { Llama2cCheckpoint, type Llama2cConfig } from '../../src/runtime/llama2c.js';
+import type { Llama2cConfig } from '../../src/runtime/llama2c.js';
 import { LlamaModel } from '../../src/runtime/llama-runner.js';
-import { openFileSource } from '../../src/runtime/node-file-io.js';
 import { Sampler } from '../../src/runtime/sampler.js';
-import { Llama2cTokenizer } from '../../src/runtime/tokenizer.js';
+import type { Llama2cTokenizer } from '../../src/runtime/tokenizer.js';
 import {
-  goldenTextPath,
-  haveStoriesModel,
-  missingModelMessage,
-  storiesCheckpointPath,
-  storiesTokenizerPath,
+  loadStories,
+  loadStoriesTokenizer,
+  readGoldenText,
+  storiesModelPresent,
 } from '../runtime/model-files.js';
 import { loadReferenceWeights, ReferenceLlama, type ReferenceWeights } from '../runtime/reference-llama.js';
 
-if (!haveStoriesModel) console.warn(missingModelMessage);
+const haveStoriesModel = storiesModelPresent();
 
 // The full golden run: 256 positions through the interpreter take 15–30 s here (9–18 tokens/s),
 // well inside the suite's budget, so no shorter default and no EIN_SLOW switch are needed.
 const goldenSteps = 256;
 
-async function loadEinModel(): Promise<LlamaModel> {
-  const checkpoint = await Llama2cCheckpoint.open(await openFileSource(storiesCheckpointPath));
-  try {
-    return await LlamaModel.load(checkpoint);
-  } finally {
-    await checkpoint.close();
-  }
-}
+const loadEinModel = () => loadStories((checkpoint) => LlamaModel.load(checkpoint));
 
 describe.skipIf(!haveStoriesModel)('stories260K through examples/llama.ein (interpreter)', () => {
   let config: Llama2cConfig;
@@ -40,13 +30,11 @@ describe.skipIf(!haveStoriesModel)('stories260K through examples/llama.ein (inte
   let model: LlamaModel;
 
   beforeAll(async () => {
-    const checkpoint = await Llama2cCheckpoint.open(await openFileSource(storiesCheckpointPath));
-    config = checkpoint.config;
-    referenceWeights = await loadReferenceWeights(checkpoint);
-    await checkpoint.close();
-    const source = await openFileSource(storiesTokenizerPath);
-    tokenizer = await Llama2cTokenizer.load(source, config.vocabSize);
-    await source.close();
+    await loadStories(async (checkpoint) => {
+      config = checkpoint.config;
+      referenceWeights = await loadReferenceWeights(checkpoint);
+    });
+    tokenizer = await loadStoriesTokenizer(config.vocabSize);
     model = await loadEinModel();
   });
 
@@ -73,7 +61,7 @@ describe.skipIf(!haveStoriesModel)('stories260K through examples/llama.ein (inte
     const ein = await run((token, pos) => model.forward(token, pos), settings);
     const seconds = (performance.now() - started) / 1000;
     console.info(`llama.ein on interp: ${goldenSteps} positions in ${seconds.toFixed(1)} s`);
-    const golden = await readFile(goldenTextPath, 'utf8');
+    const golden = await readGoldenText();
     expect(ein.text).toBe(golden);
     expect(ein.tokens).toEqual((await run(referenceForward(), settings)).tokens);
   }, 120_000);
