@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { buildWasmProgram } from '../../src/backends/wasm/program.js';
 import { WasmRunner } from '../../src/backends/wasm/runner.js';
 import { checkFile, checkSource } from '../../src/frontend/index.js';
+import type { CascadeProgram } from '../../src/ir/cascade.js';
 import {
   analyzeGraph,
   operatorFootprintBound,
@@ -77,6 +78,17 @@ function executedOverlaps(state: CompileState, plan: ScratchpadPlan): string[] {
   return errors;
 }
 
+/** The example with its kernels split (a 16 B fusion scratchpad), planned at `capacity`. */
+function compileSplit(program: CascadeProgram, ranks: Record<string, number>, capacity: number) {
+  return compileKernelAsync(program, {
+    ranks,
+    scratchpadBytes: 16,
+    online: 'off',
+    cosmaScratchpadBytes: capacity,
+    cosmaTimeLimitSeconds: 5,
+  });
+}
+
 function capacitiesFor(cosma: CosmaResult): number[] {
   const bound = operatorFootprintBound(analyzeGraph(cosma.graph)).bytes;
   const total = cosma.graph.tensors.reduce((s, t) => s + t.bytes, 0);
@@ -89,14 +101,7 @@ describe('cosma pass on the examples', () => {
     async (name, ranks) => {
       const program = checkFile(`examples/${name}.ein`);
       const { inputs, want } = reference(program, ranks);
-      const compile = (capacity: number) =>
-        compileKernelAsync(program, {
-          ranks,
-          scratchpadBytes: 16,
-          online: 'off',
-          cosmaScratchpadBytes: capacity,
-          cosmaTimeLimitSeconds: 5,
-        });
+      const compile = (capacity: number) => compileSplit(program, ranks, capacity);
       // A generous first compile tells the graph; then plan at M_R (COSMA §III-D) and halfway up.
       const probe = await compile(1 << 24);
       for (const capacity of capacitiesFor(probe.cosma!)) {
@@ -198,14 +203,7 @@ describe('cosma over tile operators', () => {
     async (name, ranks) => {
       const program = checkFile(`examples/${name}.ein`);
       const { inputs, want } = reference(program, ranks);
-      const compile = (capacity: number) =>
-        compileKernelAsync(program, {
-          ranks,
-          scratchpadBytes: 16,
-          online: 'off',
-          cosmaScratchpadBytes: capacity,
-          cosmaTimeLimitSeconds: 5,
-        });
+      const compile = (capacity: number) => compileSplit(program, ranks, capacity);
       const whole = (await compile(1 << 24)).cosma!;
       const bound = operatorFootprintBound(analyzeGraph(whole.graph)).bytes;
       for (const capacity of [Math.floor(bound / 2), Math.floor(bound / 4)]) {

@@ -1,5 +1,5 @@
 import binaryen from 'binaryen';
-import { FunctionLocals } from './function-locals.js';
+import { addItemRangeFunction, FunctionLocals } from './function-locals.js';
 import type { GemmPlan } from './gemm-plan.js';
 
 /**
@@ -96,27 +96,7 @@ export function addGemmPack(mod: binaryen.Module, plan: GemmPlan): string {
     packItem = mod.if(mod.i32.lt_u(get(item), constant(plan.panels)), packPanel, copyA);
   }
 
-  const body = mod.block(null, [
-    mod.local.set(item, mod.local.get(0, binaryen.i32)),
-    mod.block('items_done', [
-      mod.loop(
-        'items',
-        mod.block(null, [
-          mod.br('items_done', mod.i32.ge_u(get(item), mod.local.get(1, binaryen.i32))),
-          packItem,
-          mod.local.set(item, mod.i32.add(get(item), constant(1))),
-          mod.br('items'),
-        ]),
-      ),
-    ]),
-  ]);
-  mod.addFunction(
-    name,
-    binaryen.createType([binaryen.i32, binaryen.i32]),
-    binaryen.none,
-    locals.varTypes,
-    body,
-  );
+  addItemRangeFunction(mod, name, locals, item, packItem);
   return name;
 }
 

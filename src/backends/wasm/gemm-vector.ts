@@ -1,5 +1,5 @@
 import binaryen from 'binaryen';
-import { FunctionLocals } from './function-locals.js';
+import { addItemRangeFunction, FunctionLocals } from './function-locals.js';
 import type { GemmSpec } from './gemm-plan.js';
 import { relaxedMaddF32x4 } from './relaxed-simd.js';
 
@@ -118,27 +118,7 @@ export function addGemv(mod: binaryen.Module, spec: GemmSpec, kind: GemvKind): v
             out: c.offset,
             outStride: c.strideN,
           });
-  const body = mod.block(null, [
-    mod.local.set(item, mod.local.get(0, binaryen.i32)),
-    mod.block('items_done', [
-      mod.loop(
-        'items',
-        mod.block(null, [
-          mod.br('items_done', mod.i32.ge_u(i32(item), mod.local.get(1, binaryen.i32))),
-          work,
-          mod.local.set(item, mod.i32.add(i32(item), constant(1))),
-          mod.br('items'),
-        ]),
-      ),
-    ]),
-  ]);
-  mod.addFunction(
-    spec.name,
-    binaryen.createType([binaryen.i32, binaryen.i32]),
-    binaryen.none,
-    locals.varTypes,
-    body,
-  );
+  addItemRangeFunction(mod, spec.name, locals, item, work);
 }
 
 /** One column block of the row form; the last block may be narrower (a static tail). */
