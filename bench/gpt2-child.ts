@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-web';
 import { WasmGpt2Model } from '../src/runtime/wasm-model-gpt2.js';
+import type { WasmModelTimings } from '../src/runtime/wasm-model.js';
 import { measureReadBandwidth } from './bandwidth.js';
 import { benchPrompt, decodeWeightBytes, fillGpt2Weight, gpt2OnnxGraph, GPT2_SMALL } from './gpt2-graph.js';
 import { encodeModel } from './onnx-graph.js';
@@ -30,6 +31,8 @@ export interface Gpt2ChildRow {
   /** Median over decodeRounds × decodeSteps steps at positions promptTokens, promptTokens + 1, ... */
   decodeMs?: number;
   loadMs?: number;
+  /** Ein: compile + module build + instantiate, the start-up before any weight is written. */
+  startupMs?: number;
   peakRssMB?: number;
   baselineRssMB?: number;
   wasmMemoryMB?: number;
@@ -45,10 +48,14 @@ interface Engine {
   prefill(tokens: number[]): Promise<Float32Array>;
   decode(token: number, pos: number): Promise<Float32Array>;
   wasmBytes?: () => number;
+  startupMs?: number;
   /** The engine's WebAssembly memory, when it is one the bandwidth probe can read. */
   arena?: WebAssembly.Memory;
   dispose(): Promise<void>;
 }
+
+const startupOf = (t: WasmModelTimings) =>
+  Object.values(t.compileMs).reduce((a, b) => a + b, 0) + t.buildMs + t.instantiateMs;
 
 async function einEngine(threads: number, promptTokens: number): Promise<Engine> {
   const model = await WasmGpt2Model.load(GPT2_SMALL, fillGpt2Weight, { threads, promptTokens });
@@ -56,6 +63,7 @@ async function einEngine(threads: number, promptTokens: number): Promise<Engine>
     prefill: async (tokens) => model.prefill(tokens),
     decode: async (token, pos) => model.forward(token, pos),
     wasmBytes: () => model.model.memoryBytes,
+    startupMs: startupOf(model.model.timings),
     arena: model.model.runner.memory,
     dispose: () => model.close(),
   };
@@ -153,6 +161,7 @@ let row: Gpt2ChildRow;
     prefillRuns: prefill.runs,
     decodeMs: steps[steps.length >> 1]!,
     loadMs,
+    ...(engine.startupMs !== undefined ? { startupMs: engine.startupMs } : {}),
     peakRssMB: (peakRss || process.resourceUsage().maxRSS * 1024) / 2 ** 20,
     baselineRssMB: baseline / 2 ** 20,
     ...(engine.wasmBytes ? { wasmMemoryMB: engine.wasmBytes() / 2 ** 20 } : {}),

@@ -6,6 +6,7 @@
  * weights a step must read over the memory bandwidth a streaming read reaches, measured in Ein's child
  * between its decode rounds (the machine's load varies; the floor is taken in the same conditions).
  * Targets (issue 6): prefill ≥ 1.3× ORT, decode ≤ 1.2× the floor, peak RSS ≤ 0.6× ORT's.
+ * Ein's rows also give its start-up (compile, module build, instantiate: the load without the weights).
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,8 @@ export interface Gpt2BenchRow {
   decodeMsPerToken: number;
   peakRssMB: number;
   loadMs: number;
+  /** Ein: compile + module build + instantiate (the load before any weight is written). */
+  startupMs?: number;
   wasmMemoryMB?: number;
   /** Largest |Ein − ORT| / max(1, |ORT|) over sampled logits (Ein rows). */
   maxLogitDifference?: number;
@@ -103,6 +106,7 @@ export async function benchGpt2(options: Gpt2BenchOptions = {}): Promise<Gpt2Ben
         decodeMsPerToken: child.decodeMs!,
         peakRssMB: child.peakRssMB!,
         loadMs: child.loadMs!,
+        ...(child.startupMs !== undefined ? { startupMs: child.startupMs } : {}),
         ...(child.wasmMemoryMB ? { wasmMemoryMB: child.wasmMemoryMB } : {}),
       });
     }
@@ -137,6 +141,7 @@ export function formatGpt2Table(result: Gpt2BenchResult): string {
     'floor ms',
     'peak RSS MB',
     'load s',
+    'start-up s',
     'logit diff',
   ];
   const lines = [header];
@@ -149,6 +154,7 @@ export function formatGpt2Table(result: Gpt2BenchResult): string {
       floorMs[r.threads]!.toFixed(1),
       r.peakRssMB.toFixed(0),
       (r.loadMs / 1000).toFixed(1),
+      r.startupMs !== undefined ? (r.startupMs / 1000).toFixed(2) : '',
       r.maxLogitDifference?.toExponential(1) ?? '',
     ]);
   const widths = header.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));

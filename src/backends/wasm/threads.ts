@@ -53,19 +53,28 @@ export class WasmThreadPool {
     const exportNames = WebAssembly.Module.exports(module)
       .filter((entry) => entry.kind === 'function')
       .map((entry) => entry.name);
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const controlBuffer = threads > 1 ? new SharedArrayBuffer(CONTROL_BYTES) : new ArrayBuffer(CONTROL_BYTES);
     const control = new Int32Array(controlBuffer, 0, CLAIM_BYTE_OFFSET / 4);
     const claim = new BigInt64Array(controlBuffer, CLAIM_BYTE_OFFSET, 1);
-    const workers = await Promise.all(
+    // The workers start (a Node worker takes tens of ms) while this thread instantiates; if either
+    // side fails, the workers that did start are terminated.
+    const starting = Promise.allSettled(
       Array.from({ length: threads - 1 }, () =>
         startWorker(module, memory, controlBuffer, exportNames, spinIterations),
       ),
     );
+    const instancing = Promise.allSettled([WebAssembly.instantiate(module, { env: { memory } })]);
+    const [[instance], results] = await Promise.all([instancing, starting]);
+    const workers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failure = [instance, ...results].find((r) => r.status === 'rejected');
+    if (instance.status === 'rejected' || failure) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw failure?.reason;
+    }
     const exportIndex = new Map(exportNames.map((name, index) => [name, index]));
     return new WasmThreadPool(
       threads,
-      instance,
+      instance.value,
       exportIndex,
       control,
       claim,
