@@ -3,12 +3,10 @@
  * size in its own child process (block-child.ts), results checked against a float64 reference on
  * sampled outputs, and a table of times, memory and Ein/ORT ratios.
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { BlockEngine, BlockRequest, BlockRow } from './block-child.js';
 import { workload, type WorkloadName } from './block-workloads.js';
 import { DEFAULT_TIMING, type TimingOptions } from './timing.js';
+import { runBenchChild } from './child.js';
 
 export interface BlockBenchOptions {
   sizes: number[];
@@ -28,28 +26,8 @@ export interface BlockBenchRow extends Omit<BlockRow, 'samples'> {
   speedupVsOrt?: number;
 }
 
-const run = promisify(execFile);
-const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
-const CHILD_FLAGS = [
-  '--import',
-  'binaryen',
-  '--import',
-  'tsx',
-  '--experimental-wasm-relaxed-simd',
-  '--expose-gc',
-];
-
-async function runChild(request: BlockRequest): Promise<BlockRow[]> {
-  const { stdout } = await run(
-    process.execPath,
-    [...CHILD_FLAGS, 'bench/block-child.ts', JSON.stringify(request)],
-    {
-      cwd: repositoryRoot,
-      maxBuffer: 1 << 24,
-      timeout: 900_000,
-    },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as BlockRow[];
+function runChild(request: BlockRequest): Promise<BlockRow[]> {
+  return runBenchChild<BlockRow[]>('bench/block-child.ts', request, 900_000, '[]');
 }
 
 export async function benchBlock(name: WorkloadName, options: BlockBenchOptions): Promise<BlockBenchRow[]> {

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { ChildRequest, ChildRow, EngineName } from './gemm-child.js';
 import { gemmInputs, samplePositions, type GemmShape } from './gemm-engine.js';
 import { DEFAULT_TIMING, type TimingOptions } from './timing.js';
+import { runBenchChild } from './child.js';
 
 /**
  * f32 GEMM: Ein's kernels against onnxruntime-web (WASM EP, MLAS) and tfjs-backend-wasm
@@ -39,17 +37,6 @@ export const DEFAULT_SHAPES: GemmShape[] = [
 
 const ALL_ENGINES: EngineName[] = ['ein-relaxed', 'ein-simd128', 'ort-web', 'tfjs-wasm'];
 const PEERS: EngineName[] = ['ort-web', 'tfjs-wasm'];
-const run = promisify(execFile);
-const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
-/** binaryen is imported before tsx so tsx does not transpile its 14 MB index.js. */
-const CHILD_FLAGS = [
-  '--import',
-  'binaryen',
-  '--import',
-  'tsx',
-  '--experimental-wasm-relaxed-simd',
-  '--expose-gc',
-];
 
 const shapeName = ({ m, k, n }: GemmShape) => `${m}x${k}x${n}`;
 
@@ -58,17 +45,8 @@ function available(engine: EngineName, threads: number): boolean {
   return !(engine === 'tfjs-wasm' && threads > 1);
 }
 
-async function runChild(request: ChildRequest): Promise<ChildRow[]> {
-  const { stdout } = await run(
-    process.execPath,
-    [...CHILD_FLAGS, 'bench/gemm-child.ts', JSON.stringify(request)],
-    {
-      cwd: repositoryRoot,
-      maxBuffer: 1 << 24,
-      timeout: 600_000,
-    },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as ChildRow[];
+function runChild(request: ChildRequest): Promise<ChildRow[]> {
+  return runBenchChild<ChildRow[]>('bench/gemm-child.ts', request, 600_000, '[]');
 }
 
 /** Error of each sample against float64 sums, in units of the f32 forward error bound. */

@@ -8,12 +8,10 @@
  * Targets (issue 6): prefill ≥ 1.3× ORT, decode ≤ 1.2× the floor, peak RSS ≤ 0.6× ORT's.
  * Ein's rows also give its start-up (compile, module build, instantiate: the load without the weights).
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Gpt2ChildRow, Gpt2Engine, Gpt2Request } from './gpt2-child.js';
 import { decodeWeightBytes, GPT2_SMALL } from './gpt2-graph.js';
 import { DEFAULT_TIMING, type TimingOptions } from './timing.js';
+import { runBenchChild } from './child.js';
 
 export interface Gpt2BenchOptions {
   threads?: number[];
@@ -53,24 +51,8 @@ const PREFILL_TARGET = 1.3;
 const DECODE_TARGET = 1.2;
 const RSS_TARGET = 0.6;
 
-const run = promisify(execFile);
-const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
-const CHILD_FLAGS = [
-  '--import',
-  'binaryen',
-  '--import',
-  'tsx',
-  '--experimental-wasm-relaxed-simd',
-  '--expose-gc',
-];
-
-async function runChild(request: Gpt2Request): Promise<Gpt2ChildRow> {
-  const { stdout } = await run(
-    process.execPath,
-    [...CHILD_FLAGS, 'bench/gpt2-child.ts', JSON.stringify(request)],
-    { cwd: repositoryRoot, maxBuffer: 1 << 24, timeout: 1_800_000 },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Gpt2ChildRow;
+function runChild(request: Gpt2Request): Promise<Gpt2ChildRow> {
+  return runBenchChild<Gpt2ChildRow>('bench/gpt2-child.ts', request, 1_800_000, '{}');
 }
 
 const maxDifference = (a: number[], b: number[]) =>
