@@ -1,7 +1,7 @@
 // The semantic checker: syntax tree → Cascade IR. Per kernel, in phases: declare names (parameters,
 // outputs, ranks, left sides, bindings), resolve bodies (hoisting kernel calls), order the steps by
 // dependency (rejecting cycles), then infer index ranges and shapes in that order.
-import type { BodyItem, Binding, KernelDecl, ProgramAst, RankDecl, ScheduleDecl, Statement } from './ast.js';
+import type { BodyItem, Binding, KernelDecl, ProgramAst, ScheduleDecl, Statement } from './ast.js';
 import type {
   CascadeProgram,
   CallStep,
@@ -17,7 +17,8 @@ import { inferCall } from './calls.js';
 import { EinError, fail } from './diagnostics.js';
 import { inferEinsum, type PendingEinsum } from './ranges.js';
 import { hoistCall, resolveSize, resolveValue } from './resolve.js';
-import { isIndexName, isRankName, KernelScope, type TensorSlot } from './scope.js';
+import { isIndexName, KernelScope, type TensorSlot } from './scope.js';
+import { checkDefaults, declareRank } from './rank-decls.js';
 import { orderKernels, orderSteps } from './order.js';
 import { printExpr } from './print-expr.js';
 import { sameSize } from '../ir/sizes.js';
@@ -58,42 +59,6 @@ export function check(ast: ProgramAst, file = '<input>', source?: string): Casca
     if (e instanceof EinError && source !== undefined) throw e.withSource(file, source);
     throw e;
   }
-}
-
-function declareRank(d: RankDecl, into: Map<string, RankInfo>, visible: ReadonlyMap<string, unknown>): void {
-  if (!isRankName(d.name))
-    fail(`rank names are UPPERCASE`, d.nameSpan, `write rank ${d.name.toUpperCase()} = ...`);
-  if (visible.has(d.name)) fail(`rank ${d.name} is defined twice`, d.nameSpan);
-  into.set(d.name, { name: d.name, value: resolveSize(d.value, visible), span: d.span });
-}
-
-/**
- * `default rank T = 64` gives a symbolic rank the value it takes when neither `--rank` nor an input's
- * shape sets it, so an example runs as written yet stays resizable (a defined rank cannot be set).
- */
-function checkDefaults(
-  ast: ProgramAst,
-  globals: ReadonlyMap<string, RankInfo>,
-  kernels: readonly KernelIR[],
-): RankInfo[] {
-  const defaults = new Map<string, RankInfo>();
-  for (const item of ast.items) {
-    if (item.kind !== 'rank' || !item.isDefault) continue;
-    if (globals.has(item.name))
-      fail(
-        `rank ${item.name} is defined, so a default cannot change it`,
-        item.nameSpan,
-        `drop the default, or make ${item.name} symbolic`,
-      );
-    if (!kernels.some((k) => k.ranks.some((r) => r.name === item.name && !r.value)))
-      fail(
-        `no kernel has a symbolic rank ${item.name} for this default to set`,
-        item.nameSpan,
-        'a default names a rank used in a kernel signature',
-      );
-    declareRank(item, defaults, new Map([...globals, ...defaults]));
-  }
-  return [...defaults.values()];
 }
 
 function checkDType(dtype: string, span: Span): 'f32' | 'i32' {
