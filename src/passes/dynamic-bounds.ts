@@ -16,21 +16,16 @@
 // into outer registers add their identity, its registers are its own, and what it stores is read only
 // by stopped loops at the same (injective) index. Skipped terms are exact identities (x + 0 = x,
 // max(x, −inf) = x), so results are bit-identical; a NaN poisons the result with or without the skip.
-import { printIndex } from '../ir/loop-print.js';
+//
+// Here: the pass entry and the search for groups with their proof; the linear forms and masks are in
+// dynamic-bounds-masks.ts, the abstract evaluation of one iteration in dynamic-bounds-iteration.ts.
 import type { BufferDecl, IExpr, LoopKernel, LoopProgram, Stmt, VExpr } from '../ir/loops.js';
+import { IterationCheck, type StoredFact } from './dynamic-bounds-iteration.js';
+import { maskStart, patternOf, toIExpr, type Linear } from './dynamic-bounds-masks.js';
 import { loadsOf } from './index-algebra.js';
 import { tightenMaskedLoops } from './mask-bounds.js';
 
 type ForStmt = Extract<Stmt, { k: 'for' }>;
-type Abstract = number | 'unknown';
-/** Σ coef·term + constant; terms keyed by their printed form. */
-interface Linear {
-  readonly terms: ReadonlyMap<string, { readonly coef: number; readonly expr: IExpr }>;
-  readonly constant: number;
-}
-
-const IDENTITY = { sum: 0, prod: 1, max: -Infinity, min: Infinity } as const;
-const HOLE = '#';
 
 export function dynamicBounds(program: LoopProgram): LoopProgram {
   return {
@@ -56,153 +51,9 @@ function readElsewhere(program: LoopProgram, kernel: LoopKernel): Set<string> {
   return read;
 }
 
-function linearI(e: IExpr): Linear | undefined {
-  switch (e.k) {
-    case 'const':
-      return { terms: new Map(), constant: e.v };
-    case 'var':
-    case 'iload':
-      return { terms: new Map([[printIndex(e), { coef: 1, expr: e }]]), constant: 0 };
-    case 'add':
-    case 'sub': {
-      const a = linearI(e.a);
-      const b = linearI(e.b);
-      return a && b ? combine(a, b, e.k === 'add' ? 1 : -1) : undefined;
-    }
-    case 'mul': {
-      const a = linearI(e.a);
-      const b = linearI(e.b);
-      if (a && b && a.terms.size === 0) return scale(b, a.constant);
-      if (a && b && b.terms.size === 0) return scale(a, b.constant);
-      return undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** An f32 value computed from integers (`f32(s_1) * 64 + f32(s_0)`), as a linear form. */
-function linearV(e: VExpr): Linear | undefined {
-  if (e.k === 'const') return Number.isInteger(e.v) ? { terms: new Map(), constant: e.v } : undefined;
-  if (e.k === 'int') return linearI(e.a);
-  if (e.k !== 'binary') return undefined;
-  if (e.fn !== '+' && e.fn !== '-' && e.fn !== '*') return undefined;
-  const a = linearV(e.a);
-  const b = linearV(e.b);
-  if (!a || !b) return undefined;
-  if (e.fn === '*')
-    return a.terms.size === 0 ? scale(b, a.constant) : b.terms.size === 0 ? scale(a, b.constant) : undefined;
-  return combine(a, b, e.fn === '+' ? 1 : -1);
-}
-
-function scale(f: Linear, c: number): Linear {
-  if (c === 0) return { terms: new Map(), constant: 0 };
-  return {
-    terms: new Map([...f.terms].map(([k, t]) => [k, { ...t, coef: t.coef * c }])),
-    constant: f.constant * c,
-  };
-}
-
-function combine(a: Linear, b: Linear, sign: 1 | -1): Linear {
-  const terms = new Map(a.terms);
-  for (const [k, t] of b.terms) {
-    const coef = (terms.get(k)?.coef ?? 0) + sign * t.coef;
-    if (coef === 0) terms.delete(k);
-    else terms.set(k, { coef, expr: t.expr });
-  }
-  return { terms, constant: a.constant + sign * b.constant };
-}
-
-function toIExpr(f: Linear): IExpr {
-  let e: IExpr = { k: 'const', v: f.constant };
-  for (const { coef, expr } of f.terms.values()) {
-    const term: IExpr = coef === 1 ? expr : { k: 'mul', a: { k: 'const', v: coef }, b: expr };
-    e = e.k === 'const' && e.v === 0 ? term : { k: 'add', a: e, b: term };
-  }
-  return e;
-}
-
-function substitute(e: IExpr, v: string, by: IExpr): IExpr {
-  switch (e.k) {
-    case 'const':
-      return e;
-    case 'var':
-      return e.name === v ? by : e;
-    case 'iload':
-      return { ...e, index: substitute(e.index, v, by) };
-    default:
-      return { ...e, a: substitute(e.a, v, by), b: substitute(e.b, v, by) };
-  }
-}
-
-const patternOf = (index: IExpr, v: string) => printIndex(substitute(index, v, { k: 'var', name: HOLE }));
-const COMPARISONS = new Set(['<', '<=', '>', '>=', '==', '!=']);
-
-/** A comparison `a op b` as D = a − b = c·v + R with c = ±1, or undefined. */
-function splitComparison(e: VExpr, v: string): { c: 1 | -1; rest: Linear; fn: string } | undefined {
-  if (e.k !== 'binary' || !COMPARISONS.has(e.fn)) return undefined;
-  const a = linearV(e.a);
-  const b = linearV(e.b);
-  if (!a || !b) return undefined;
-  const d = combine(a, b, -1);
-  const c = d.terms.get(v)?.coef;
-  if (c !== 1 && c !== -1) return undefined;
-  const terms = new Map(d.terms);
-  terms.delete(v);
-  return { c, rest: { terms, constant: d.constant }, fn: e.fn };
-}
-
-/** β: the comparison is false for every v ≥ β (a mask keeping the head of the loop), or undefined. */
-function maskStart(e: VExpr, v: string): Linear | undefined {
-  const s = splitComparison(e, v);
-  if (!s) return undefined;
-  const { c, rest, fn } = s;
-  const negRest = scale(rest, -1);
-  const plus = (f: Linear, k: number) => ({ ...f, constant: f.constant + k });
-  if (c === 1 && fn === '<=') return plus(negRest, 1); // v + R ≤ 0 fails from v = 1 − R
-  if (c === 1 && fn === '<') return negRest;
-  if (c === -1 && fn === '>=') return plus(rest, 1); // R − v ≥ 0 fails from v = R + 1
-  if (c === -1 && fn === '>') return rest;
-  return undefined;
-}
-
-/** The comparison's value at every v ≥ β, when the mask decides it. */
-function decide(e: VExpr, v: string, beta: Linear): number | undefined {
-  const s = splitComparison(e, v);
-  if (!s) return undefined;
-  const delta = combine(scale(beta, s.c), s.rest, 1); // D at v = β
-  if (delta.terms.size > 0) return undefined;
-  const d = delta.constant; // c = 1: D ≥ d over the region; c = −1: D ≤ d
-  const up = s.c === 1;
-  const table: Record<string, [boolean, number] | undefined> = up
-    ? {
-        '<=': d >= 1 ? [true, 0] : undefined,
-        '<': d >= 0 ? [true, 0] : undefined,
-        '==': d >= 1 ? [true, 0] : undefined,
-        '!=': d >= 1 ? [true, 1] : undefined,
-        '>=': d >= 0 ? [true, 1] : undefined,
-        '>': d >= 1 ? [true, 1] : undefined,
-      }
-    : {
-        '>=': d <= -1 ? [true, 0] : undefined,
-        '>': d <= 0 ? [true, 0] : undefined,
-        '==': d <= -1 ? [true, 0] : undefined,
-        '!=': d <= -1 ? [true, 1] : undefined,
-        '<=': d <= 0 ? [true, 1] : undefined,
-        '<': d <= -1 ? [true, 1] : undefined,
-      };
-  return table[s.fn]?.[1];
-}
-
 interface LoopInfo {
   readonly loop: ForStmt;
   readonly parents: readonly ForStmt[];
-}
-
-interface StoredFact {
-  readonly buffer: string;
-  readonly pattern: string;
-  readonly value: Abstract;
 }
 
 function boundKernel(
@@ -338,132 +189,4 @@ function boundKernel(
           ),
       );
   }
-}
-
-/** One iteration v ≥ β of a loop, evaluated abstractly: does it change anything that lives on? */
-class IterationCheck {
-  constructor(
-    private readonly v: string,
-    private readonly beta: Linear,
-    private readonly facts: readonly StoredFact[],
-    private readonly own: StoredFact[],
-  ) {}
-
-  stmts(stmts: readonly Stmt[], regs: Map<string, Abstract>): boolean {
-    for (const s of stmts) {
-      switch (s.k) {
-        case 'let':
-          regs.set(s.name, this.value(s.value, regs, new Set()));
-          break;
-        case 'set':
-          if (!regs.has(s.name)) return false;
-          regs.set(s.name, this.value(s.value, regs, new Set()));
-          break;
-        case 'reduce':
-          // A register of this iteration may change freely; an outer one must get the identity.
-          if (regs.has(s.name)) regs.set(s.name, 'unknown');
-          else if (this.value(s.value, regs, new Set()) !== IDENTITY[s.op]) return false;
-          break;
-        case 'store': {
-          const index = linearI(s.index);
-          // Injective in v: distinct iterations store distinct elements, so a read at the same index
-          // pattern in another stopped loop reads this iteration's element.
-          if (!index || !index.terms.has(this.v) || printIndex(s.index).includes('%')) return false;
-          this.own.push({
-            buffer: s.buffer,
-            pattern: patternOf(s.index, this.v),
-            value: this.value(s.value, regs, new Set()),
-          });
-          break;
-        }
-        case 'for':
-        case 'if':
-          if (!this.stmts(s.body, regs)) return false;
-          break;
-        default:
-          return false;
-      }
-    }
-    return true;
-  }
-
-  /** `notNegInf`: printed values known not to be −inf (the else branch of `x == −inf`). */
-  private value(e: VExpr, regs: ReadonlyMap<string, Abstract>, notNegInf: ReadonlySet<string>): Abstract {
-    switch (e.k) {
-      case 'const':
-        return e.v;
-      case 'reg':
-        return regs.get(e.name) ?? 'unknown';
-      case 'int':
-        return e.a.k === 'const' ? e.a.v : 'unknown';
-      case 'load': {
-        const pattern = patternOf(e.index, this.v);
-        const f = [...this.facts, ...this.own]
-          .reverse()
-          .find((x) => x.buffer === e.buffer && x.pattern === pattern);
-        return f ? f.value : 'unknown';
-      }
-      case 'unary': {
-        const a = this.value(e.a, regs, notNegInf);
-        if (e.fn === 'neg' && typeof a === 'number') return -a;
-        if (e.fn === 'exp' && a === -Infinity) return 0;
-        return 'unknown';
-      }
-      case 'binary': {
-        if (COMPARISONS.has(e.fn)) {
-          const d = decide(e, this.v, this.beta);
-          if (d !== undefined) return d;
-        }
-        const a = this.value(e.a, regs, notNegInf);
-        const b = this.value(e.b, regs, notNegInf);
-        if (
-          e.fn === '==' &&
-          (a === -Infinity || b === -Infinity) &&
-          notNegInf.has(JSON.stringify(a === -Infinity ? e.b : e.a))
-        )
-          return 0;
-        if (typeof a === 'number' && typeof b === 'number') return fold(e.fn, a, b);
-        // −inf − x = −inf for any x but −inf (and NaN, which poisons the result either way).
-        if (e.fn === '-' && a === -Infinity && notNegInf.has(JSON.stringify(e.b))) return -Infinity;
-        if (e.fn === 'max' && a === -Infinity) return b;
-        if (e.fn === 'max' && b === -Infinity) return a;
-        return 'unknown';
-      }
-      case 'select': {
-        const cond = this.value(e.cond, regs, notNegInf);
-        if (typeof cond === 'number') return this.value(cond !== 0 ? e.a : e.b, regs, notNegInf);
-        const a = this.value(e.a, regs, notNegInf);
-        // In the else branch of `x == −inf`, x is not −inf.
-        const c = e.cond;
-        const negInf = (x: VExpr) =>
-          (x.k === 'const' && x.v === -Infinity) ||
-          (x.k === 'unary' && x.fn === 'neg' && x.a.k === 'const' && x.a.v === Infinity);
-        const tested =
-          c.k === 'binary' && c.fn === '==' ? (negInf(c.b) ? c.a : negInf(c.a) ? c.b : undefined) : undefined;
-        const elseFacts = tested ? new Set([...notNegInf, JSON.stringify(tested)]) : notNegInf;
-        const b = this.value(e.b, regs, elseFacts);
-        return typeof a === 'number' && a === b ? a : 'unknown';
-      }
-    }
-  }
-}
-
-function fold(fn: string, a: number, b: number): Abstract {
-  const f = Math.fround;
-  const r: Record<string, number> = {
-    '+': f(a + b),
-    '-': f(a - b),
-    '*': f(a * b),
-    '/': f(a / b),
-    max: Math.max(a, b),
-    min: Math.min(a, b),
-    '<': +(a < b),
-    '<=': +(a <= b),
-    '>': +(a > b),
-    '>=': +(a >= b),
-    '==': +(a === b),
-    '!=': +(a !== b),
-  };
-  const v = r[fn];
-  return v === undefined || Number.isNaN(v) ? 'unknown' : v;
 }
