@@ -92,9 +92,9 @@ function buildProgram(io: CliIO, setCode: (code: number | Promise<number>) => vo
     .option('--top-p <p>', 'nucleus sampling threshold', parseNumberOption, 0.9)
     .option('--seed <n>', 'random seed (default: from the clock, as llama2.c)', parseInteger)
     .addOption(
-      new Option('-t, --target <target>', 'where kernels run')
+      new Option('-t, --target <target>', 'where kernels run (wasm and wgsl hold the model resident)')
         .choices(Object.keys(runners))
-        .default('interp'),
+        .default('wasm'),
     )
     .option('--max-memory <bytes>', 'refuse to run if the predicted peak memory is larger', parseBytes)
     .action((opts: GenerateOptions) => setCode(generateCommand(opts, io)));

@@ -52,7 +52,8 @@ writeFileSync(
     ]),
   ),
 );
-const tiny = ['generate', '--model', tinyModel, '--tokenizer', tinyTokenizer];
+// The reference interpreter, so these tests check the CLI's own paths whatever the default target.
+const tiny = ['generate', '--model', tinyModel, '--tokenizer', tinyTokenizer, '--target', 'interp'];
 
 const expectCleanError = (result: { code: number; stderr: string }, pattern: RegExp) => {
   expect(result.code).toBe(1);
