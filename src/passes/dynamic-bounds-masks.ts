@@ -4,6 +4,7 @@
 // every v ≥ β (decide).
 import { printIndex } from '../ir/loop-print.js';
 import type { IExpr, VExpr } from '../ir/loops.js';
+import { substitute } from './index-algebra.js';
 
 /** Σ coef·term + constant; terms keyed by their printed form. */
 export interface Linear {
@@ -77,19 +78,6 @@ export function toIExpr(f: Linear): IExpr {
     e = e.k === 'const' && e.v === 0 ? term : { k: 'add', a: e, b: term };
   }
   return e;
-}
-
-function substitute(e: IExpr, v: string, by: IExpr): IExpr {
-  switch (e.k) {
-    case 'const':
-      return e;
-    case 'var':
-      return e.name === v ? by : e;
-    case 'iload':
-      return { ...e, index: substitute(e.index, v, by) };
-    default:
-      return { ...e, a: substitute(e.a, v, by), b: substitute(e.b, v, by) };
-  }
 }
 
 export const patternOf = (index: IExpr, v: string) =>

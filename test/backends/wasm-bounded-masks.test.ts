@@ -16,6 +16,7 @@ import { randomInputs } from '../../src/ir/random-inputs.js';
 import { simplifyIndex } from '../../src/passes/index-algebra.js';
 import { maskBounds } from '../../src/passes/mask-bounds.js';
 import { compileKernel } from '../../src/passes/pipeline.js';
+import { worstOutputError } from '../support/compare.js';
 
 // One decode step of attention over a KV cache, as examples/llama.ein writes it: positions t < pos
 // come from the cache, t == pos from the new key and value, t > pos are masked.
@@ -54,14 +55,7 @@ async function wasmError(
     buildWasmProgram(compileKernel(program, { kernel, ranks, threads: 1 }), { threads: 1 }),
   );
   try {
-    const got = runner.run(inputs);
-    let worst = 0;
-    for (const o of Object.keys(want))
-      want[o]!.data.forEach((v, i) => {
-        const e = Math.abs(got[o]!.data[i]! - v) / Math.max(1, Math.abs(v));
-        worst = Math.max(worst, Number.isNaN(e) ? Infinity : e);
-      });
-    return worst;
+    return worstOutputError(runner.run(inputs), want);
   } finally {
     await runner.close();
   }

@@ -25,3 +25,17 @@ export function matmulOracle(
     }
   return c;
 }
+
+/** Worst relative error over every output of a run against the interpreter's; a NaN counts as Infinity. */
+export function worstOutputError(
+  got: Readonly<Record<string, { data: ArrayLike<number> }>>,
+  want: Readonly<Record<string, { data: ArrayLike<number> }>>,
+): number {
+  let worst = 0;
+  for (const [name, w] of Object.entries(want))
+    for (let i = 0; i < w.data.length; i++) {
+      const e = Math.abs(got[name]!.data[i]! - w.data[i]!) / Math.max(1, Math.abs(w.data[i]!));
+      worst = Math.max(worst, Number.isNaN(e) ? Infinity : e);
+    }
+  return worst;
+}

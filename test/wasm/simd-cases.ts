@@ -9,6 +9,7 @@ import { bindKernel } from '../../src/ir/bind.js';
 import { interpret } from '../../src/ir/interpreter.js';
 import { randomInputs } from '../../src/ir/random-inputs.js';
 import { compileKernel } from '../../src/passes/pipeline.js';
+import { worstOutputError } from '../support/compare.js';
 
 export const SIMD_CASES: [string, Record<string, number>][] = [
   ['softmax', { R: 5, C: 83 }],
@@ -48,14 +49,7 @@ export async function simdError(
     buildWasmProgram(compileKernel(program, { ranks, threads }), { threads, relaxedSimd }),
   );
   try {
-    const got = runner.run(inputs);
-    let worst = 0;
-    for (const o of Object.keys(want))
-      want[o]!.data.forEach((v, i) => {
-        const e = Math.abs(got[o]!.data[i]! - v) / Math.max(1, Math.abs(v));
-        worst = Math.max(worst, Number.isNaN(e) ? Infinity : e);
-      });
-    return worst;
+    return worstOutputError(runner.run(inputs), want);
   } finally {
     await runner.close();
   }
