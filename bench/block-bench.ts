@@ -7,6 +7,7 @@ import type { BlockEngine, BlockRequest, BlockRow } from './block-child.js';
 import { workload, type WorkloadName } from './block-workloads.js';
 import { DEFAULT_TIMING, type TimingOptions } from './timing.js';
 import { runBenchChild } from './child.js';
+import { alignColumns } from './results.js';
 
 export interface BlockBenchOptions {
   sizes: number[];
@@ -92,9 +93,5 @@ export function formatBlockTable(name: string, rows: BlockBenchRow[]): string {
       r.maxErrorVsReference.toExponential(1),
       r.speedupVsOrt ? `${r.speedupVsOrt.toFixed(2)}x` : '',
     ]);
-  const widths = header.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
-  return [
-    `${name} (errors vs float64 on sampled outputs):`,
-    ...lines.map((l) => l.map((cell, c) => cell.padStart(widths[c]!)).join('  ')),
-  ].join('\n');
+  return [`${name} (errors vs float64 on sampled outputs):`, ...alignColumns(lines)].join('\n');
 }

@@ -2,6 +2,7 @@ import type { ChildRequest, ChildRow, EngineName } from './gemm-child.js';
 import { gemmInputs, samplePositions, type GemmShape } from './gemm-engine.js';
 import { DEFAULT_TIMING, type TimingOptions } from './timing.js';
 import { runBenchChild } from './child.js';
+import { alignColumns } from './results.js';
 
 /**
  * f32 GEMM: Ein's kernels against onnxruntime-web (WASM EP, MLAS) and tfjs-backend-wasm
@@ -136,7 +137,5 @@ export function formatGemmTable(
           ),
       ]);
     }
-  const widths = header.map((_, column) => Math.max(...lines.map((line) => line[column].length)));
-  const text = lines.map((line) => line.map((cell, column) => cell.padStart(widths[column])).join('  '));
-  return ['GFLOP/s (median), errors checked against float64 sums:', ...text].join('\n');
+  return ['GFLOP/s (median), errors checked against float64 sums:', ...alignColumns(lines)].join('\n');
 }

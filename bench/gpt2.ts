@@ -12,6 +12,7 @@ import type { Gpt2ChildRow, Gpt2Engine, Gpt2Request } from './gpt2-child.js';
 import { decodeWeightBytes, GPT2_SMALL } from './gpt2-graph.js';
 import { DEFAULT_TIMING, type TimingOptions } from './timing.js';
 import { runBenchChild } from './child.js';
+import { alignColumns } from './results.js';
 
 export interface Gpt2BenchOptions {
   threads?: number[];
@@ -139,7 +140,6 @@ export function formatGpt2Table(result: Gpt2BenchResult): string {
       r.startupMs !== undefined ? (r.startupMs / 1000).toFixed(2) : '',
       r.maxLogitDifference?.toExponential(1) ?? '',
     ]);
-  const widths = header.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
   const targets = rows
     .filter((r) => r.engine === 'ein')
     .map(
@@ -154,7 +154,7 @@ export function formatGpt2Table(result: Gpt2BenchResult): string {
         .map(([t, gbs]) => `${gbs.toFixed(1)} GB/s at ${t} thread(s)`)
         .join(', ') +
       '):',
-    ...lines.map((l) => l.map((cell, c) => cell.padStart(widths[c]!)).join('  ')),
+    ...alignColumns(lines),
     'targets:',
     ...targets,
   ].join('\n');

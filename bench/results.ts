@@ -13,3 +13,9 @@ export async function mergeResults(section: string, data: unknown): Promise<void
   all[section] = data;
   await writeFile(RESULTS_FILE, `${JSON.stringify(all, null, 2)}\n`);
 }
+
+/** Rows of cells as right-aligned columns, two spaces apart, for the console tables. */
+export function alignColumns(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  return rows.map((row) => row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+}
