@@ -58,7 +58,7 @@ export interface CosmaResult {
 }
 
 /** Runs fusion through memplan again with another on-chip budget per kernel (pipeline.ts supplies it). */
-export type Refuse = (state: CompileState, kernelScratchpadBytes: number) => CompileState;
+export type FuseAgain = (state: CompileState, kernelScratchpadBytes: number) => CompileState;
 
 export const DEFAULT_COSMA_TIME_LIMIT_SECONDS = 10;
 /** The smallest on-chip budget per kernel fusion is retried with (one f32 per thread). */
@@ -82,7 +82,7 @@ function tilingInput(state: CompileState): TilingInput {
 }
 
 /** The program as compiled, then fused less and less: each distinct set of kernels once. */
-function* fusionCandidates(state: CompileState, ctx: PassContext, refuse: Refuse) {
+function* fusionCandidates(state: CompileState, ctx: PassContext, fuseAgain: FuseAgain) {
   yield { state, kernelScratchpad: ctx.scratchpadBytes };
   const key = (s: CompileState) => s.loops!.kernels.map((k) => k.name).join();
   const seen = new Set([key(state)]);
@@ -92,7 +92,7 @@ function* fusionCandidates(state: CompileState, ctx: PassContext, refuse: Refuse
   };
   for (let bytes = Math.floor(ctx.scratchpadBytes / 4); ; bytes = Math.floor(bytes / 4)) {
     const budget = Math.max(bytes, MIN_KERNEL_SCRATCHPAD);
-    const next = refuse(base, budget);
+    const next = fuseAgain(base, budget);
     if (!seen.has(key(next))) {
       seen.add(key(next));
       yield { state: next, kernelScratchpad: budget };
@@ -110,11 +110,11 @@ const blockText = (blocks: Readonly<Record<string, number>>) =>
 function tileProgram(
   state: CompileState,
   ctx: PassContext,
-  refuse: Refuse,
+  fuseAgain: FuseAgain,
   capacity: number,
 ): TiledProgram | null {
   const original = state.loops!.kernels.map((k) => k.name);
-  for (const candidate of fusionCandidates(state, ctx, refuse)) {
+  for (const candidate of fusionCandidates(state, ctx, fuseAgain)) {
     const input = tilingInput(candidate.state);
     const choice = chooseBlocks(input, capacity);
     if (!choice) continue;
@@ -158,8 +158,13 @@ function tileProgram(
  * program fits and greedy places it, by bisection (feasibility grows with capacity, and the sum of
  * all buffers always fits untiled).
  */
-function certificate(state: CompileState, ctx: PassContext, refuse: Refuse, requested: number): EinError {
-  const last = [...fusionCandidates(state, ctx, refuse)].pop()!;
+function certificate(
+  state: CompileState,
+  ctx: PassContext,
+  fuseAgain: FuseAgain,
+  requested: number,
+): EinError {
+  const last = [...fusionCandidates(state, ctx, fuseAgain)].pop()!;
   const input = tilingInput(last.state);
   const attempt = (capacity: number) => {
     const choice = chooseBlocks(input, capacity);
@@ -224,11 +229,11 @@ function withCosma(tiled: TiledProgram, cosma: CosmaResult): CompileState {
 }
 
 /** The synchronous fallback: greedy only, with a certificate when nothing fits. */
-export function cosmaPass(state: CompileState, ctx: PassContext, refuse: Refuse): CompileState {
+export function cosmaPass(state: CompileState, ctx: PassContext, fuseAgain: FuseAgain): CompileState {
   const { capacity } = ctx.cosma!;
-  const tiled = tileProgram(state, ctx, refuse, capacity);
+  const tiled = tileProgram(state, ctx, fuseAgain, capacity);
   const greedy = tiled && planGreedy(tiled.graph, capacity);
-  if (!tiled || !greedy?.ok) throw certificate(state, ctx, refuse, capacity);
+  if (!tiled || !greedy?.ok) throw certificate(state, ctx, fuseAgain, capacity);
   return withCosma(
     tiled,
     result(tiled, capacity, greedy.plan, greedy.plan, [
@@ -241,14 +246,14 @@ export function cosmaPass(state: CompileState, ctx: PassContext, refuse: Refuse)
 export async function cosmaPassAsync(
   state: CompileState,
   ctx: PassContext,
-  refuse: Refuse,
+  fuseAgain: FuseAgain,
 ): Promise<CompileState> {
   const { capacity } = ctx.cosma!;
   const timeLimitSeconds = ctx.cosma!.timeLimitSeconds ?? DEFAULT_COSMA_TIME_LIMIT_SECONDS;
-  const tiled = tileProgram(state, ctx, refuse, capacity);
-  if (!tiled) throw certificate(state, ctx, refuse, capacity);
+  const tiled = tileProgram(state, ctx, fuseAgain, capacity);
+  if (!tiled) throw certificate(state, ctx, fuseAgain, capacity);
   const outcome = await planScratchpad(tiled.graph, capacity, { timeLimitSeconds, certifyOnFailure: false });
-  if (outcome.plan === null) throw certificate(state, ctx, refuse, capacity);
+  if (outcome.plan === null) throw certificate(state, ctx, fuseAgain, capacity);
   return withCosma(tiled, result(tiled, capacity, outcome.plan, outcome.baseline, outcome.notes));
 }
 

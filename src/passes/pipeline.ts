@@ -20,7 +20,7 @@ import { dumpPasscount } from './dump.js';
 import { planMemory } from './memplan.js';
 import { dynamicBounds } from './dynamic-bounds.js';
 import { autoChunk } from './chunking.js';
-import { cosmaPass, cosmaPassAsync, type Refuse } from './cosma-pass.js';
+import { cosmaPass, cosmaPassAsync, type FuseAgain } from './cosma-pass.js';
 import { dumpChunking, dumpCosma } from './memory-dump.js';
 import { withKernel, type CompileState, type PassContext } from './state.js';
 import { chooseTiles, defaultTiles } from './tiling.js';
@@ -187,8 +187,8 @@ ${dumpPasscount(state)}`,
   {
     name: 'cosma',
     description: 'COSMA: with a scratchpad budget, place global buffers in it and plan spills and reloads',
-    run: (state, ctx) => (ctx.cosma ? cosmaPass(state, ctx, refuse(ctx)) : state),
-    runAsync: async (state, ctx) => (ctx.cosma ? cosmaPassAsync(state, ctx, refuse(ctx)) : state),
+    run: (state, ctx) => (ctx.cosma ? cosmaPass(state, ctx, fuseAgain(ctx)) : state),
+    runAsync: async (state, ctx) => (ctx.cosma ? cosmaPassAsync(state, ctx, fuseAgain(ctx)) : state),
     dump: dumpCosma,
   },
 ];
@@ -201,8 +201,8 @@ function runPasses(state: CompileState, ctx: PassContext, first: string, last: s
 }
 
 /** COSMA's retry with less fusion: fusion through memplan with another on-chip budget per kernel. */
-const refuse =
-  (ctx: PassContext): Refuse =>
+const fuseAgain =
+  (ctx: PassContext): FuseAgain =>
   (state, kernelScratchpadBytes) =>
     runPasses(state, { ...ctx, scratchpadBytes: kernelScratchpadBytes }, 'fusion', 'memplan');
 
